@@ -1,0 +1,152 @@
+// Package ledger defines the order ledger: what shiprelay knows about every
+// order, written before any side effect that depends on it. The DynamoDB
+// implementation lives in package dynamo; this package imports no AWS SDK.
+package ledger
+
+import (
+	"context"
+	"time"
+
+	"github.com/shiprelay/shiprelay/shared/order"
+)
+
+// State is where an order stands in shiprelay's own pipeline (not the
+// channel's status).
+type State string
+
+// Pipeline states.
+const (
+	// StatePending: in the ledger, not yet (or not in this version) in ShipStation.
+	StatePending State = "pending"
+	// StatePushed: the current version is in ShipStation.
+	StatePushed State = "pushed"
+	// StateSkipped: deliberately not pushed (digital-only, not importable status).
+	StateSkipped State = "skipped"
+	// StateException: needs a person; see the exception records.
+	StateException State = "exception"
+)
+
+// Push records one ShipStation order created for one ship group.
+type Push struct {
+	Group              string       `json:"group"`
+	OrderKey           string       `json:"orderKey"`
+	ShipStationOrderID int64        `json:"shipStationOrderId"`
+	Account            string       `json:"account"`
+	Version            time.Time    `json:"version"` // order.ModifiedAt that was pushed
+	Status             order.Status `json:"status"`
+	At                 time.Time    `json:"at"`
+}
+
+// Record is an order as the ledger holds it.
+type Record struct {
+	Order      order.Order     `json:"order"`
+	State      State           `json:"state"`
+	ImportedAt time.Time       `json:"importedAt"`
+	UpdatedAt  time.Time       `json:"updatedAt"`
+	Pushes     map[string]Push `json:"pushes,omitempty"`
+	// FirstSeenAt is when shiprelay first heard of this order (webhook or
+	// poll receipt), for latency measurement.
+	FirstSeenAt time.Time `json:"firstSeenAt"`
+	// LastError is the latest exception message, PII-free.
+	LastError string `json:"lastError,omitempty"`
+}
+
+// PushedVersion reports whether every ship group of the order has been pushed
+// at the order's current version.
+func (r *Record) PushedVersion() bool {
+	for _, g := range r.Order.ShipGroups {
+		p, ok := r.Pushes[g.Key]
+		if !ok || p.Version.Before(r.Order.ModifiedAt) || p.Status != r.Order.Status {
+			return false
+		}
+	}
+	return len(r.Order.ShipGroups) > 0
+}
+
+// Result says what an Upsert did.
+type Result int
+
+// Upsert results.
+const (
+	Created   Result = iota + 1 // the order was new
+	Updated                     // a newer version replaced the stored one
+	Unchanged                   // the same version was already stored (a replay)
+	Stale                       // the stored version is newer; nothing was written
+)
+
+func (r Result) String() string {
+	switch r {
+	case Created:
+		return "created"
+	case Updated:
+		return "updated"
+	case Unchanged:
+		return "unchanged"
+	case Stale:
+		return "stale"
+	}
+	return "unknown"
+}
+
+// Exception is a record that needs a person: the channel or ShipStation
+// rejected something, or the store needs re-authorisation. Its message is
+// PII-free.
+type Exception struct {
+	ID      string    `json:"id"`
+	OrderID order.ID  `json:"orderId,omitempty"`
+	StoreID string    `json:"storeId,omitempty"`
+	Kind    string    `json:"kind"` // errs.Kind string: invalid, unauthorised, ...
+	Op      string    `json:"op"`   // what failed, e.g. "shipstation.createorders"
+	Message string    `json:"message"`
+	At      time.Time `json:"at"`
+}
+
+// Page is a cursor into a listing; empty means "from the start" or "no more".
+type Page string
+
+// Store is the order ledger.
+type Store interface {
+	// Upsert writes o and, apart from it, o.Personal, unless the ledger holds
+	// a version whose ModifiedAt is the same or newer. firstSeen is when the
+	// hub first heard of the order. A history event is appended on Created
+	// and Updated. It returns the record as stored after the call.
+	Upsert(ctx context.Context, o order.Order, state State, firstSeen, now time.Time) (Result, Record, error)
+	// Get returns the record with its Personal data (nil when redacted or
+	// deleted). A missing order is errs.NotFound.
+	Get(ctx context.Context, id order.ID) (Record, error)
+	// MarkPushed records the result of a push for one group. It never replaces
+	// a push of a newer version. When every group is pushed at the order's
+	// current version the state becomes StatePushed.
+	MarkPushed(ctx context.Context, id order.ID, p Push, now time.Time) error
+	// SetState moves the order to a pipeline state with a history event.
+	SetState(ctx context.Context, id order.ID, s State, ev order.Event, now time.Time) error
+	// RecordException stores an exception, moves its order (if any) to
+	// StateException and appends a history event.
+	RecordException(ctx context.Context, e Exception) error
+	// Exceptions lists exception records, newest first.
+	Exceptions(ctx context.Context, limit int, from Page) ([]Exception, Page, error)
+	// AppendEvent adds a history event.
+	AppendEvent(ctx context.Context, id order.ID, ev order.Event) error
+	// History returns the order's history, oldest first.
+	History(ctx context.Context, id order.ID) ([]order.Event, error)
+	// ByState lists a store's orders in a state, most recently updated first.
+	ByState(ctx context.Context, storeID string, s State, limit int, from Page) ([]Record, Page, error)
+	// UpdatedBetween lists orders whose ledger UpdatedAt is in [from, to),
+	// oldest first, across all stores.
+	UpdatedBetween(ctx context.Context, from, to time.Time, limit int, page Page) ([]Record, Page, error)
+}
+
+// Claims dedupes deliveries: the first Claim of a key wins.
+type Claims interface {
+	// Claim returns true the first time key is claimed within ttl, false for
+	// every later call.
+	Claim(ctx context.Context, key string, ttl time.Duration, now time.Time) (bool, error)
+}
+
+// Watermarks keep the progress of scheduled pulls.
+type Watermarks interface {
+	// Watermark returns the stored time for key, or the zero time.
+	Watermark(ctx context.Context, key string) (time.Time, error)
+	// SetWatermark stores t for key, only moving it forward.
+	SetWatermark(ctx context.Context, key string, t time.Time) error
+}

@@ -1,0 +1,50 @@
+// Package queue defines the outbound work queues and the messages they carry.
+// The SQS implementation lives in package sqs.
+package queue
+
+import (
+	"context"
+	"time"
+
+	"github.com/shiprelay/shiprelay/shared/order"
+)
+
+// Message is one message to send.
+type Message struct {
+	Body []byte
+	// Delay postpones delivery (SQS allows up to 15 minutes).
+	Delay time.Duration
+	// Attributes are string message attributes (no PII).
+	Attributes map[string]string
+}
+
+// Sender sends messages to one queue. Send is all-or-error: when it returns
+// an error, the caller must assume none of msgs was sent and retry all.
+type Sender interface {
+	Send(ctx context.Context, msgs ...Message) error
+}
+
+// Visibility changes when a received message becomes visible again, which is
+// how a consumer backs off without losing it.
+type Visibility interface {
+	ChangeVisibility(ctx context.Context, receiptHandle string, timeout time.Duration) error
+}
+
+// Ingest asks the ingest function to fetch and normalise one channel order.
+type Ingest struct {
+	Channel        order.Channel `json:"channel"`
+	StoreID        string        `json:"storeId"`
+	ChannelOrderID string        `json:"channelOrderId"`
+	// Source is "webhook" or "poll" (or "replay").
+	Source string `json:"source"`
+	// ReceivedAt is when the hub first heard of this change.
+	ReceivedAt time.Time `json:"receivedAt"`
+}
+
+// Push asks the push function to send one ledger order to ShipStation.
+type Push struct {
+	OrderID order.ID `json:"orderId"`
+	// Version is the order.ModifiedAt to push at least; an older ledger
+	// version means the message is ahead of a stale read and is retried.
+	Version time.Time `json:"version"`
+}
