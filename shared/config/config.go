@@ -43,6 +43,9 @@ type Settings struct {
 	// PollOverlap is subtracted from the watermark so that changes written
 	// late on the channel side are not missed. Default 10m.
 	PollOverlap Duration `yaml:"pollOverlap"`
+	// InitialLookback is how far back the first pull of a new store reaches.
+	// Default 24h.
+	InitialLookback Duration `yaml:"initialLookback"`
 	// WebhookDedupeTTL is how long a webhook payload hash is remembered. Default 72h.
 	WebhookDedupeTTL Duration `yaml:"webhookDedupeTTL"`
 	// MaxBudgetWait is the longest a function sleeps for rate budget before
@@ -81,6 +84,10 @@ type Store struct {
 // BigCommerceStore holds BigCommerce-specific settings.
 type BigCommerceStore struct {
 	StoreHash string `yaml:"storeHash"`
+	// WebhookHeader is the custom header set on the webhook subscription
+	// (POST /v3/hooks "headers"); its value is the credential secret's
+	// webhookSecret. Default X-Webhook-Secret.
+	WebhookHeader string `yaml:"webhookHeader"`
 	// RequestsPer30s seeds the shared budget (Standard/Plus 150, Pro 450).
 	RequestsPer30s int `yaml:"requestsPer30s"`
 }
@@ -138,6 +145,9 @@ func (c *Config) applyDefaults() {
 	if s.PollOverlap == 0 {
 		s.PollOverlap = Duration(10 * time.Minute)
 	}
+	if s.InitialLookback == 0 {
+		s.InitialLookback = Duration(24 * time.Hour)
+	}
 	if s.WebhookDedupeTTL == 0 {
 		s.WebhookDedupeTTL = Duration(72 * time.Hour)
 	}
@@ -161,6 +171,9 @@ func (c *Config) applyDefaults() {
 			}
 			if st.BigCommerce != nil && st.BigCommerce.RequestsPer30s == 0 {
 				st.BigCommerce.RequestsPer30s = 150
+			}
+			if st.BigCommerce != nil && st.BigCommerce.WebhookHeader == "" {
+				st.BigCommerce.WebhookHeader = "X-Webhook-Secret"
 			}
 		}
 	}

@@ -141,6 +141,9 @@ type Claims interface {
 	// Claim returns true the first time key is claimed within ttl, false for
 	// every later call.
 	Claim(ctx context.Context, key string, ttl time.Duration, now time.Time) (bool, error)
+	// Release forgets a claim, so that a delivery whose processing failed
+	// after the claim is accepted again.
+	Release(ctx context.Context, key string) error
 }
 
 // Watermarks keep the progress of scheduled pulls.

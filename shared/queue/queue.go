@@ -39,6 +39,10 @@ type Ingest struct {
 	Source string `json:"source"`
 	// ReceivedAt is when the hub first heard of this change.
 	ReceivedAt time.Time `json:"receivedAt"`
+	// ModifiedAt, when the sender knows it (a poll does), is the channel's
+	// modification time of the change: ingest skips the fetch when the
+	// ledger already holds that version or a newer one.
+	ModifiedAt time.Time `json:"modifiedAt,omitzero"`
 }
 
 // Push asks the push function to send one ledger order to ShipStation.

@@ -1,0 +1,211 @@
+// Package app wires shiprelay's functions: it reads the environment, builds
+// the adapters (DynamoDB ledger, SQS queues, Secrets Manager, channel and
+// ShipStation clients) and returns each function's Lambda handler. The
+// functions' mains and the local runner both call Build, so what runs
+// locally is exactly what runs in Lambda.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/shiprelay/shiprelay/shared/config"
+	"github.com/shiprelay/shiprelay/shared/dynamo"
+	"github.com/shiprelay/shiprelay/shared/ingest"
+	"github.com/shiprelay/shiprelay/shared/lambdaio"
+	"github.com/shiprelay/shiprelay/shared/obs"
+	"github.com/shiprelay/shiprelay/shared/order"
+	"github.com/shiprelay/shiprelay/shared/poll"
+	"github.com/shiprelay/shiprelay/shared/push"
+	"github.com/shiprelay/shiprelay/shared/retry"
+	"github.com/shiprelay/shiprelay/shared/secrets"
+	"github.com/shiprelay/shiprelay/shared/sqs"
+	"github.com/shiprelay/shiprelay/shared/webhook"
+)
+
+// Environment variables every function reads (declared in template.yaml).
+const (
+	EnvTable        = "SHIPRELAY_TABLE"
+	EnvIngestQueue  = "SHIPRELAY_INGEST_QUEUE_URL"
+	EnvPushQueue    = "SHIPRELAY_PUSH_QUEUE_URL"
+	EnvConfig       = "SHIPRELAY_CONFIG"        // a secret name, or "file:<path>"
+	EnvSecretsFile  = "SHIPRELAY_SECRETS_FILE"  // local stack only: secrets from a JSON file
+	EnvLogLevel     = "SHIPRELAY_LOG_LEVEL"     // DEBUG, INFO, WARN, ERROR
+	EnvMetricsSpace = "SHIPRELAY_METRICS_NAMESPACE"
+)
+
+// Functions lists the function names Build knows (functions/<name>).
+var Functions = []string{"webhook", "poll", "ingest", "push"}
+
+// Deps are the adapters shared by every function of one process.
+type Deps struct {
+	Config  *config.Config
+	Ledger  *dynamo.Ledger
+	Secrets config.Secrets
+	Log     *slog.Logger
+	Metrics *obs.Metrics
+	HTTP    *http.Client
+	AWS     aws.Config
+	SQS     *awssqs.Client
+	getenv  func(string) string
+
+	clients *clients
+}
+
+// Load builds the dependencies from the environment.
+func Load(ctx context.Context, getenv func(string) string) (*Deps, error) {
+	log := obs.NewLogger(os.Stderr, getenv(EnvLogLevel))
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("aws config: %w", err)
+	}
+	ddb := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		// DynamoDB Local sends no CRC32 on errors (aws-sdk-go-v2 #3545).
+		if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") != "" {
+			o.DisableValidateResponseChecksum = true
+		}
+	})
+	var sec config.Secrets
+	if f := getenv(EnvSecretsFile); f != "" {
+		sec = secrets.File{Path: f}
+	} else {
+		sec = &secrets.Cache{Next: secrets.Manager{Client: secretsmanager.NewFromConfig(cfg)}, TTL: 5 * time.Minute}
+	}
+	conf, err := loadConfig(ctx, getenv(EnvConfig), sec)
+	if err != nil {
+		return nil, err
+	}
+	table := getenv(EnvTable)
+	if table == "" {
+		return nil, fmt.Errorf("%s is not set", EnvTable)
+	}
+	d := &Deps{
+		Config:  conf,
+		Ledger:  dynamo.New(ddb, table),
+		Secrets: sec,
+		Log:     log,
+		Metrics: obs.NewMetrics(os.Stdout, getenv(EnvMetricsSpace)),
+		HTTP:    &http.Client{Timeout: 20 * time.Second},
+		AWS:     cfg,
+		SQS:     awssqs.NewFromConfig(cfg),
+		getenv:  getenv,
+	}
+	d.clients = &clients{deps: d}
+	return d, nil
+}
+
+func loadConfig(ctx context.Context, src string, sec config.Secrets) (*config.Config, error) {
+	if src == "" {
+		return nil, fmt.Errorf("%s is not set (a Secrets Manager secret name, or file:<path>)", EnvConfig)
+	}
+	var data []byte
+	if path, ok := strings.CutPrefix(src, "file:"); ok {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		data = b
+	} else {
+		s, err := sec.Get(ctx, src)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		data = []byte(s)
+	}
+	return config.Parse(data)
+}
+
+func (d *Deps) queue(env string) (*sqs.Queue, error) {
+	url := d.getenv(env)
+	if url == "" {
+		return nil, fmt.Errorf("%s is not set", env)
+	}
+	return &sqs.Queue{Client: d.SQS, URL: url}, nil
+}
+
+// Build returns the Lambda handler of function name, configured from getenv.
+func Build(ctx context.Context, name string, getenv func(string) string) (lambda.Handler, error) {
+	d, err := Load(ctx, getenv)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return d.Handler(name)
+}
+
+// Handler returns function name's handler over d.
+func (d *Deps) Handler(name string) (lambda.Handler, error) {
+	switch name {
+	case "webhook":
+		ingestQ, err := d.queue(EnvIngestQueue)
+		if err != nil {
+			return nil, err
+		}
+		h := &webhook.BigCommerce{
+			Stores: d.clients, Claims: d.Ledger, Ingest: ingestQ, Log: d.Log,
+			DedupeTTL: d.Config.Settings.WebhookDedupeTTL.D(),
+		}
+		return lambda.NewHandler(lambdaio.HTTP(h.Handler())), nil
+	case "poll":
+		ingestQ, err := d.queue(EnvIngestQueue)
+		if err != nil {
+			return nil, err
+		}
+		s := &poll.Service{
+			Config: d.Config, Watermarks: d.Ledger, Ingest: ingestQ, Log: d.Log, Metrics: d.Metrics,
+			Listers: map[order.Channel]poll.Lister{order.BigCommerce: d.clients},
+		}
+		return lambda.NewHandler(s.Handle), nil
+	case "ingest":
+		pushQ, err := d.queue(EnvPushQueue)
+		if err != nil {
+			return nil, err
+		}
+		s := &ingest.Service{
+			Config: d.Config, Ledger: d.Ledger, Push: pushQ, Log: d.Log, Metrics: d.Metrics,
+			Fetch: map[order.Channel]ingest.Fetcher{order.BigCommerce: d.clients},
+		}
+		return lambda.NewHandler(s.Handle), nil
+	case "push":
+		pushQ, err := d.queue(EnvPushQueue)
+		if err != nil {
+			return nil, err
+		}
+		s := &push.Service{
+			Config: d.Config, Ledger: d.Ledger, Visibility: pushQ, Retry: retry.Default,
+			Log: d.Log, Metrics: d.Metrics, Account: d.clients.shipStation,
+		}
+		return lambda.NewHandler(s.Handle), nil
+	}
+	return nil, fmt.Errorf("unknown function %q (known: %s)", name, strings.Join(Functions, ", "))
+}
+
+// Must is for mains: it returns h or exits with the error logged.
+func Must(h lambda.Handler, err error) lambda.Handler {
+	if err != nil {
+		slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("init failed", "error", err.Error())
+		os.Exit(1)
+	}
+	return h
+}
+
+// clients caches per-store and per-account API clients and their
+// credentials for the life of the process.
+type clients struct {
+	deps *Deps
+	mu   sync.Mutex
+	bc   map[string]*bcStore
+	ss   map[string]push.Creator
+}

@@ -1,0 +1,181 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/shiprelay/shiprelay/shared/bigcommerce"
+	"github.com/shiprelay/shiprelay/shared/errs"
+	"github.com/shiprelay/shiprelay/shared/order"
+	"github.com/shiprelay/shiprelay/shared/poll"
+	"github.com/shiprelay/shiprelay/shared/push"
+	"github.com/shiprelay/shiprelay/shared/ratelimit"
+	"github.com/shiprelay/shiprelay/shared/secrets"
+	"github.com/shiprelay/shiprelay/shared/shipstation"
+	"github.com/shiprelay/shiprelay/shared/webhook"
+)
+
+// bigCommerceCredentials is the JSON of a BigCommerce store's secret.
+type bigCommerceCredentials struct {
+	AccessToken   string `json:"accessToken"`
+	WebhookSecret string `json:"webhookSecret"`
+	// ClientSecret verifies Standard Webhooks signatures when set.
+	ClientSecret string `json:"clientSecret"`
+}
+
+// shipStationCredentials is the JSON of a ShipStation account's secret.
+type shipStationCredentials struct {
+	APIKey    string `json:"apiKey"`
+	APISecret string `json:"apiSecret"`
+}
+
+type bcStore struct {
+	client *bigcommerce.Client
+	auth   webhook.BigCommerceAuth
+}
+
+// bigCommerce returns the client and webhook credentials of a store; ok is
+// false when the store is unknown, disabled or not a BigCommerce store.
+func (c *clients) bigCommerce(ctx context.Context, storeID string) (*bcStore, bool, error) {
+	st := c.deps.Config.Store(storeID)
+	if st == nil || !st.IsEnabled() || st.Channel != order.BigCommerce {
+		return nil, false, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.bc[storeID]; ok {
+		return s, true, nil
+	}
+	var cred bigCommerceCredentials
+	if err := secrets.JSON(ctx, c.deps.Secrets, st.CredentialsSecret, &cred); err != nil {
+		return nil, false, fmt.Errorf("store %s credentials: %w", storeID, err)
+	}
+	if cred.AccessToken == "" || cred.WebhookSecret == "" {
+		return nil, false, errs.Ef(errs.Invalid, "app", "store %s: secret %q needs accessToken and webhookSecret", storeID, st.CredentialsSecret)
+	}
+	bc := st.BigCommerce
+	s := &bcStore{
+		client: &bigcommerce.Client{
+			BaseURL: st.BaseURL, StoreHash: bc.StoreHash, AccessToken: cred.AccessToken,
+			HTTP: c.deps.HTTP, Budget: c.deps.Ledger, BudgetKey: "bigcommerce:" + bc.StoreHash,
+			Limit:   ratelimit.PerWindow(bc.RequestsPer30s, 30*time.Second),
+			MaxWait: c.deps.Config.Settings.MaxBudgetWait.D(),
+		},
+		auth: webhook.BigCommerceAuth{
+			StoreHash: bc.StoreHash, Header: bc.WebhookHeader, Secret: cred.WebhookSecret,
+			SigningSecret: cred.ClientSecret,
+		},
+	}
+	if c.bc == nil {
+		c.bc = map[string]*bcStore{}
+	}
+	c.bc[storeID] = s
+	return s, true, nil
+}
+
+// BigCommerceAuth implements webhook.BigCommerceStores.
+func (c *clients) BigCommerceAuth(ctx context.Context, storeID string) (webhook.BigCommerceAuth, bool, error) {
+	s, ok, err := c.bigCommerce(ctx, storeID)
+	if !ok || err != nil {
+		return webhook.BigCommerceAuth{}, ok, err
+	}
+	return s.auth, true, nil
+}
+
+// Fetch implements ingest.Fetcher for BigCommerce: the order, all its
+// product lines and shipping addresses, normalised.
+func (c *clients) Fetch(ctx context.Context, storeID, channelOrderID string) (order.Order, order.Disposition, error) {
+	s, ok, err := c.bigCommerce(ctx, storeID)
+	if err != nil {
+		return order.Order{}, 0, err
+	}
+	if !ok {
+		return order.Order{}, 0, errs.Ef(errs.Invalid, "bigcommerce.Fetch", "store %q is not a configured BigCommerce store", storeID)
+	}
+	id, err := strconv.ParseInt(channelOrderID, 10, 64)
+	if err != nil || id <= 0 {
+		return order.Order{}, 0, errs.Ef(errs.Invalid, "bigcommerce.Fetch", "order id %q is not a positive integer", channelOrderID)
+	}
+	o, err := s.client.GetOrder(ctx, id)
+	if err != nil {
+		return order.Order{}, 0, err
+	}
+	if _, disp, known := order.BigCommerceStatus(o.StatusID); known && disp == order.Ignore {
+		// Not importable yet: spare the line and address calls.
+		return order.Order{ChannelStatus: o.Status}, order.Ignore, nil
+	}
+	products, err := s.client.Products(ctx, id)
+	if err != nil {
+		return order.Order{}, 0, err
+	}
+	addrs, err := s.client.ShippingAddresses(ctx, id)
+	if err != nil {
+		return order.Order{}, 0, err
+	}
+	return bigcommerce.Normalize(storeID, o, products, addrs)
+}
+
+// ModifiedBetween implements poll.Lister for BigCommerce.
+func (c *clients) ModifiedBetween(ctx context.Context, storeID string, from, to time.Time, page func([]poll.Change) error) error {
+	s, ok, err := c.bigCommerce(ctx, storeID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errs.Ef(errs.Invalid, "bigcommerce.poll", "store %q is not a configured BigCommerce store", storeID)
+	}
+	const limit = 250
+	for p := 1; ; p++ {
+		orders, err := s.client.ListOrders(ctx, bigcommerce.ListOrdersQuery{
+			MinDateModified: from, MaxDateModified: to, Page: p, Limit: limit, Sort: "date_modified:asc",
+		})
+		if err != nil {
+			return err
+		}
+		changes := make([]poll.Change, 0, len(orders))
+		for _, o := range orders {
+			ch := poll.Change{ChannelOrderID: strconv.FormatInt(o.ID, 10)}
+			if t, err := bigcommerce.ParseTime(o.DateModified); err == nil {
+				ch.ModifiedAt = t
+			}
+			changes = append(changes, ch)
+		}
+		if len(changes) > 0 {
+			if err := page(changes); err != nil {
+				return err
+			}
+		}
+		if len(orders) < limit {
+			return nil
+		}
+	}
+}
+
+// shipStation returns the client of a ShipStation account.
+func (c *clients) shipStation(ctx context.Context, id string) (push.Creator, error) {
+	a := c.deps.Config.Account(id)
+	if a == nil {
+		return nil, errs.Ef(errs.Invalid, "app", "shipstation account %q is not configured", id)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cl, ok := c.ss[id]; ok {
+		return cl, nil
+	}
+	var cred shipStationCredentials
+	if err := secrets.JSON(ctx, c.deps.Secrets, a.CredentialsSecret, &cred); err != nil {
+		return nil, fmt.Errorf("shipstation %s credentials: %w", id, err)
+	}
+	cl := &shipstation.Client{
+		BaseURL: a.BaseURL, APIKey: cred.APIKey, APISecret: cred.APISecret, HTTP: c.deps.HTTP,
+		Budget: c.deps.Ledger, BudgetKey: "shipstation:" + id, Limit: a.Limit(),
+		MaxWait: c.deps.Config.Settings.MaxBudgetWait.D(),
+	}
+	if c.ss == nil {
+		c.ss = map[string]push.Creator{}
+	}
+	c.ss[id] = cl
+	return cl, nil
+}

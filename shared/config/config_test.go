@@ -1,0 +1,111 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shiprelay/shiprelay/shared/order"
+)
+
+const good = `
+settings:
+  pollOverlap: 15m
+shipstation:
+  - id: main
+    credentialsSecret: shiprelay/shipstation/main
+stores:
+  - id: bc-main
+    channel: bigcommerce
+    credentialsSecret: shiprelay/bigcommerce/bc-main
+    bigcommerce:
+      storeHash: abc123
+    shipstation:
+      account: main
+      storeId: 22766
+  - id: bc-off
+    channel: bigcommerce
+    enabled: false
+    baseURL: http://127.0.0.1:4010
+    credentialsSecret: x
+    bigcommerce: {storeHash: def456, requestsPer30s: 450, webhookHeader: X-Hub-Secret}
+    shipstation: {account: main}
+`
+
+func TestParseGoodConfigAppliesDefaults(t *testing.T) {
+	c, err := Parse([]byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Settings.PollOverlap.D(); got != 15*time.Minute {
+		t.Errorf("pollOverlap = %v", got)
+	}
+	if got := c.Settings.PollInterval.D(); got != 5*time.Minute {
+		t.Errorf("pollInterval default = %v", got)
+	}
+	a := c.Account("main")
+	if a == nil || a.BaseURL != DefaultShipStationURL || a.RequestsPerMinute != 40 {
+		t.Fatalf("account defaults: %+v", a)
+	}
+	if lim := a.Limit(); lim.Burst != 40 || lim.Rate < 0.66 || lim.Rate > 0.67 {
+		t.Errorf("limit = %+v", lim)
+	}
+	s := c.Store("bc-main")
+	if s == nil || s.BaseURL != DefaultBigCommerceURL || s.BigCommerce.RequestsPer30s != 150 || s.BigCommerce.WebhookHeader != "X-Webhook-Secret" {
+		t.Fatalf("store defaults: %+v %+v", s, s.BigCommerce)
+	}
+	if off := c.Store("bc-off"); off.IsEnabled() || off.BaseURL != "http://127.0.0.1:4010" || off.BigCommerce.WebhookHeader != "X-Hub-Secret" {
+		t.Errorf("bc-off: %+v", off)
+	}
+	if got := c.StoresOf(order.BigCommerce); len(got) != 1 || got[0].ID != "bc-main" {
+		t.Errorf("StoresOf = %v", got)
+	}
+}
+
+func TestParseErrorsNameTheField(t *testing.T) {
+	cases := []struct {
+		name, yaml, want string
+	}{
+		{"unknown field", "stores: []\nbogus: 1\n", "field bogus not found"},
+		{"no stores", "shipstation: []\n", "stores: at least one store"},
+		{"bad duration", "settings: {pollOverlap: soon}\nstores: []\n", `"soon" is not a duration`},
+		{"unknown account", `
+shipstation: [{id: main, credentialsSecret: s}]
+stores: [{id: a, channel: bigcommerce, credentialsSecret: s, bigcommerce: {storeHash: h}, shipstation: {account: nope}}]`,
+			`stores[0].shipstation.account: "nope" is not a declared shipstation account`},
+		{"missing hash", `
+shipstation: [{id: main, credentialsSecret: s}]
+stores: [{id: a, channel: bigcommerce, credentialsSecret: s, shipstation: {account: main}}]`,
+			"stores[0].bigcommerce.storeHash: is required"},
+		{"bad channel", `
+shipstation: [{id: main, credentialsSecret: s}]
+stores: [{id: a, channel: etsy, credentialsSecret: s, shipstation: {account: main}}]`,
+			`stores[0].channel: "etsy" is not one of`},
+		{"duplicate store", `
+shipstation: [{id: main, credentialsSecret: s}]
+stores:
+  - {id: a, channel: bigcommerce, credentialsSecret: s, bigcommerce: {storeHash: h}, shipstation: {account: main}}
+  - {id: a, channel: bigcommerce, credentialsSecret: s, bigcommerce: {storeHash: h}, shipstation: {account: main}}`,
+			`stores[1].id: "a" is declared twice`},
+		{"bad url", `
+shipstation: [{id: main, credentialsSecret: s, baseURL: "ftp://x"}]
+stores: [{id: a, channel: bigcommerce, credentialsSecret: s, bigcommerce: {storeHash: h}, shipstation: {account: main}}]`,
+			`shipstation[0].baseURL: "ftp://x" must be http(s)`},
+		{"userinfo url", `
+shipstation: [{id: main, credentialsSecret: s}]
+stores: [{id: a, channel: bigcommerce, baseURL: "https://u:p@x.example", credentialsSecret: s, bigcommerce: {storeHash: h}, shipstation: {account: main}}]`,
+			`stores[0].baseURL`},
+		{"missing secret", `
+shipstation: [{id: main}]
+stores: [{id: a, channel: bigcommerce, credentialsSecret: s, bigcommerce: {storeHash: h}, shipstation: {account: main}}]`,
+			"shipstation[0].credentialsSecret: is required"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.yaml))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}

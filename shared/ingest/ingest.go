@@ -1,0 +1,182 @@
+// Package ingest turns "something changed on a channel" into a ledger
+// order: it fetches the order from its channel, normalises it, writes the
+// ledger (never letting an older version overwrite a newer one) and, when the
+// order must reach ShipStation, enqueues a push. Every step is idempotent, so
+// a redelivered message re-drives work a crash left half done.
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/shiprelay/shiprelay/shared/config"
+	"github.com/shiprelay/shiprelay/shared/errs"
+	"github.com/shiprelay/shiprelay/shared/lambdaio"
+	"github.com/shiprelay/shiprelay/shared/ledger"
+	"github.com/shiprelay/shiprelay/shared/obs"
+	"github.com/shiprelay/shiprelay/shared/order"
+	"github.com/shiprelay/shiprelay/shared/queue"
+)
+
+// Fetcher reads one order from a channel and normalises it.
+type Fetcher interface {
+	Fetch(ctx context.Context, storeID, channelOrderID string) (order.Order, order.Disposition, error)
+}
+
+// Service is the ingest function.
+type Service struct {
+	Config  *config.Config
+	Ledger  ledger.Store
+	Fetch   map[order.Channel]Fetcher
+	Push    queue.Sender
+	Log     *slog.Logger
+	Metrics *obs.Metrics
+	Now     func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Handle is the Lambda handler: one ingest message per SQS record, partial
+// batch failures reported.
+func (s *Service) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	ctx = lambdaio.WithRequestID(ctx)
+	return lambdaio.EachRecord(ctx, s.Log, ev, func(ctx context.Context, m events.SQSMessage) error {
+		var msg queue.Ingest
+		if err := json.Unmarshal([]byte(m.Body), &msg); err != nil {
+			return s.reject(ctx, "", "", fmt.Errorf("ingest message is not JSON: %w", err))
+		}
+		return s.Process(ctx, msg)
+	}), nil
+}
+
+// reject records a message that can never succeed as an exception, so it
+// is seen and replayable rather than retried forever or dropped.
+func (s *Service) reject(ctx context.Context, storeID string, id order.ID, cause error) error {
+	kind := errs.KindOf(cause)
+	if kind == errs.Other {
+		kind = errs.Invalid
+	}
+	e := ledger.Exception{
+		ID: fmt.Sprintf("ingest-%d", s.now().UnixNano()), OrderID: id, StoreID: storeID,
+		Kind: kind.String(), Op: "ingest", Message: cause.Error(), At: s.now().UTC(),
+	}
+	if err := s.Ledger.RecordException(ctx, e); err != nil {
+		return fmt.Errorf("record exception: %w", err)
+	}
+	s.Log.WarnContext(ctx, "ingest: exception recorded", "kind", e.Kind, "error", cause.Error())
+	s.Metrics.Put("IngestExceptions", 1, obs.Count, map[string]string{"Function": "ingest"})
+	return nil
+}
+
+// Process ingests one message. A nil error means done (including "recorded
+// as an exception"); an error means retry.
+func (s *Service) Process(ctx context.Context, msg queue.Ingest) error {
+	store := s.Config.Store(msg.StoreID)
+	if store == nil || !store.IsEnabled() || store.Channel != msg.Channel {
+		return s.reject(ctx, msg.StoreID, "", errs.Ef(errs.Invalid, "ingest", "store %q is not a configured, enabled %s store", msg.StoreID, msg.Channel))
+	}
+	id, err := order.NewID(msg.Channel, msg.StoreID, msg.ChannelOrderID)
+	if err != nil {
+		return s.reject(ctx, msg.StoreID, "", errs.E(errs.Invalid, "ingest", err))
+	}
+	ctx = obs.With(ctx, "order_id", string(id), "store_id", msg.StoreID)
+	fetcher := s.Fetch[msg.Channel]
+	if fetcher == nil {
+		return s.reject(ctx, msg.StoreID, id, errs.Ef(errs.Invalid, "ingest", "no fetcher for channel %s", msg.Channel))
+	}
+
+	prev, err := s.Ledger.Get(ctx, id)
+	if err != nil && !errs.Is(err, errs.NotFound) {
+		return fmt.Errorf("ledger get: %w", err)
+	}
+	if !msg.ModifiedAt.IsZero() && err == nil && !prev.Order.ModifiedAt.Before(msg.ModifiedAt) {
+		// The ledger already has this version: no need to ask the channel.
+		return s.redrive(ctx, prev)
+	}
+
+	o, disp, err := fetcher.Fetch(ctx, msg.StoreID, msg.ChannelOrderID)
+	switch {
+	case err == nil:
+	case errs.Retryable(err):
+		return fmt.Errorf("fetch: %w", err)
+	case errs.Is(err, errs.NotFound):
+		s.Log.InfoContext(ctx, "ingest: order no longer exists on the channel")
+		return nil
+	default:
+		return s.reject(ctx, msg.StoreID, id, err)
+	}
+	if disp == order.Ignore {
+		s.Log.InfoContext(ctx, "ingest: not importable in this status", "channel_status", o.ChannelStatus)
+		return nil
+	}
+	if o.ID != id {
+		return s.reject(ctx, msg.StoreID, id, errs.Ef(errs.Invalid, "ingest", "channel returned order %q", o.ID))
+	}
+	if err := o.Validate(); err != nil {
+		return s.reject(ctx, msg.StoreID, id, errs.E(errs.Invalid, "ingest.validate", err))
+	}
+
+	state, reason := Decide(&o, prev.Pushes)
+	firstSeen := msg.ReceivedAt
+	if firstSeen.IsZero() {
+		firstSeen = s.now()
+	}
+	res, rec, err := s.Ledger.Upsert(ctx, o, state, firstSeen, s.now().UTC())
+	if err != nil {
+		return fmt.Errorf("ledger upsert: %w", err)
+	}
+	s.Log.InfoContext(ctx, "ingest: ledger written", "result", res.String(), "state", string(rec.State), "status", string(o.Status))
+	switch res {
+	case ledger.Created, ledger.Updated:
+		s.Metrics.Put("OrdersImported", 1, obs.Count, map[string]string{"Channel": string(msg.Channel)})
+		if state == ledger.StateSkipped {
+			if err := s.Ledger.AppendEvent(ctx, id, order.Event{At: s.now().UTC(), Kind: order.EventSkipped, Message: reason}); err != nil {
+				return fmt.Errorf("history: %w", err)
+			}
+			return nil
+		}
+	}
+	return s.redrive(ctx, rec)
+}
+
+// redrive enqueues the push of a pending record. Replays land here too, and
+// so re-drive a push that a crash between ledger write and enqueue lost; a
+// pushed or skipped version needs nothing.
+func (s *Service) redrive(ctx context.Context, rec ledger.Record) error {
+	if rec.State != ledger.StatePending || rec.PushedVersion() {
+		return nil
+	}
+	body, err := json.Marshal(queue.Push{OrderID: rec.Order.ID, Version: rec.Order.ModifiedAt})
+	if err != nil {
+		return err
+	}
+	if err := s.Push.Send(ctx, queue.Message{Body: body}); err != nil {
+		return fmt.Errorf("enqueue push: %w", err)
+	}
+	return nil
+}
+
+// Decide says whether an order goes to ShipStation, given the pushes made
+// of earlier versions: an order without physical lines never does; an order
+// that ShipStation has never seen is not created there when it is already
+// shipped or cancelled on the channel (there is nothing to ship); every other
+// version is pushed, so that cancellations reach open ShipStation orders.
+func Decide(o *order.Order, pushes map[string]ledger.Push) (ledger.State, string) {
+	if !o.Pushable() {
+		return ledger.StateSkipped, "no physical items to ship"
+	}
+	if len(pushes) == 0 && (o.Status == order.Shipped || o.Status == order.Cancelled) {
+		return ledger.StateSkipped, "already " + string(o.Status) + " on the channel before import"
+	}
+	return ledger.StatePending, ""
+}

@@ -1,0 +1,282 @@
+// Package push sends ledger orders to ShipStation: batches of up to 100
+// orders per createorders call, one shared rate budget per ShipStation
+// account, per-order results written back to the ledger. A rejected order
+// becomes an exception with ShipStation's message; a throttled or failed
+// call puts its messages back on the queue with backoff, so nothing is lost.
+package push
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/shiprelay/shiprelay/shared/config"
+	"github.com/shiprelay/shiprelay/shared/errs"
+	"github.com/shiprelay/shiprelay/shared/lambdaio"
+	"github.com/shiprelay/shiprelay/shared/ledger"
+	"github.com/shiprelay/shiprelay/shared/obs"
+	"github.com/shiprelay/shiprelay/shared/order"
+	"github.com/shiprelay/shiprelay/shared/queue"
+	"github.com/shiprelay/shiprelay/shared/ratelimit"
+	"github.com/shiprelay/shiprelay/shared/retry"
+	"github.com/shiprelay/shiprelay/shared/shipstation"
+)
+
+// MaxPerCall is ShipStation's createorders limit.
+const MaxPerCall = 100
+
+// Creator creates or updates ShipStation orders (shipstation.Client).
+type Creator interface {
+	CreateOrders(ctx context.Context, orders []shipstation.Order) (shipstation.CreateOrdersResult, error)
+}
+
+// Service is the push function.
+type Service struct {
+	Config *config.Config
+	Ledger ledger.Store
+	// Account returns the client of a ShipStation account.
+	Account    func(ctx context.Context, id string) (Creator, error)
+	Visibility queue.Visibility
+	Retry      retry.Policy
+	Log        *slog.Logger
+	Metrics    *obs.Metrics
+	Now        func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// job is one SQS record on its way to ShipStation.
+type job struct {
+	msg    events.SQSMessage
+	rec    ledger.Record
+	wire   []shipstation.Order
+	groups []string
+	store  *config.Store
+}
+
+// Handle is the Lambda handler.
+func (s *Service) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	ctx = lambdaio.WithRequestID(ctx)
+	var resp events.SQSEventResponse
+	fail := func(m events.SQSMessage) {
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+	}
+	byAccount := map[string][]*job{}
+	var accounts []string
+	for _, m := range ev.Records {
+		j, err := s.prepare(ctx, m)
+		if err != nil {
+			s.Log.WarnContext(ctx, "push: record failed; retried", "message_id", m.MessageId, "error", err.Error())
+			fail(m)
+			continue
+		}
+		if j == nil {
+			continue // done: already pushed, skipped, or recorded as exception
+		}
+		acct := j.store.ShipStation.Account
+		if _, ok := byAccount[acct]; !ok {
+			accounts = append(accounts, acct)
+		}
+		byAccount[acct] = append(byAccount[acct], j)
+	}
+	for _, acct := range accounts {
+		for _, chunk := range chunks(byAccount[acct]) {
+			for _, j := range s.send(ctx, acct, chunk) {
+				fail(j.msg)
+			}
+		}
+	}
+	return resp, nil
+}
+
+// prepare loads the order and builds its wire orders. It returns nil, nil
+// when nothing is left to do for the message.
+func (s *Service) prepare(ctx context.Context, m events.SQSMessage) (*job, error) {
+	var msg queue.Push
+	if err := json.Unmarshal([]byte(m.Body), &msg); err != nil || msg.OrderID == "" {
+		return nil, s.exception(ctx, "", "", errs.Ef(errs.Invalid, "push", "push message is not a valid JSON push request"))
+	}
+	ctx = obs.With(ctx, "order_id", string(msg.OrderID))
+	rec, err := s.Ledger.Get(ctx, msg.OrderID)
+	if errs.Is(err, errs.NotFound) {
+		return nil, s.exception(ctx, msg.OrderID, "", errs.Ef(errs.Invalid, "push", "order is not in the ledger"))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ledger get: %w", err)
+	}
+	if rec.State != ledger.StatePending || rec.PushedVersion() {
+		return nil, nil
+	}
+	store := s.Config.Store(rec.Order.StoreID)
+	if store == nil {
+		return nil, s.exception(ctx, msg.OrderID, rec.Order.StoreID, errs.Ef(errs.Invalid, "push", "store %q is no longer configured", rec.Order.StoreID))
+	}
+	j := &job{msg: m, rec: rec, store: store}
+	target := shipstation.Target{StoreID: store.ShipStation.StoreID, Source: string(rec.Order.Channel)}
+	for _, g := range rec.Order.ShipGroups {
+		if p, ok := rec.Pushes[g.Key]; ok && !p.Version.Before(rec.Order.ModifiedAt) && p.Status == rec.Order.Status {
+			continue
+		}
+		w, err := shipstation.FromOrder(&rec.Order, g.Key, target)
+		if err != nil {
+			return nil, s.exception(ctx, msg.OrderID, store.ID, errs.E(errs.Invalid, "push.build", err))
+		}
+		j.wire = append(j.wire, w)
+		j.groups = append(j.groups, g.Key)
+	}
+	if len(j.wire) == 0 {
+		return nil, nil
+	}
+	return j, nil
+}
+
+// chunks splits jobs so that no call carries more than MaxPerCall orders.
+func chunks(jobs []*job) [][]*job {
+	var out [][]*job
+	var cur []*job
+	n := 0
+	for _, j := range jobs {
+		if n+len(j.wire) > MaxPerCall && len(cur) > 0 {
+			out = append(out, cur)
+			cur, n = nil, 0
+		}
+		cur = append(cur, j)
+		n += len(j.wire)
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// send pushes one chunk and returns the jobs to retry.
+func (s *Service) send(ctx context.Context, acct string, jobs []*job) []*job {
+	ctx = obs.With(ctx, "account", acct)
+	client, err := s.Account(ctx, acct)
+	if err == nil {
+		var wire []shipstation.Order
+		for _, j := range jobs {
+			wire = append(wire, j.wire...)
+		}
+		var res shipstation.CreateOrdersResult
+		res, err = client.CreateOrders(ctx, wire)
+		if err == nil {
+			return s.record(ctx, acct, jobs, res)
+		}
+	}
+	var deferred *ratelimit.ErrDeferred
+	if errors.As(err, &deferred) {
+		err = errs.E(errs.Transient, "push", err).WithRetryAfter(deferred.Wait)
+	}
+	switch errs.KindOf(err) {
+	case errs.Invalid:
+		// The whole request was refused: every order in it is an exception.
+		for _, j := range jobs {
+			if xerr := s.exception(ctx, j.rec.Order.ID, j.store.ID, err); xerr != nil {
+				s.deferJob(ctx, j, err)
+			}
+		}
+		return nil
+	case errs.Unauthorised:
+		// No retry storm: one exception for the account, messages parked
+		// for the longest backoff until the credentials are fixed.
+		_ = s.exception(ctx, "", "", errs.E(errs.Unauthorised, "shipstation account "+acct, err))
+	}
+	if errs.Is(err, errs.Transient) && errs.RetryAfterOf(err) > 0 {
+		s.Metrics.Put("ShipStation429", 1, obs.Count, map[string]string{"Function": "push"})
+	}
+	s.Log.WarnContext(ctx, "push: call failed; messages deferred", "error", err.Error(), "kind", errs.KindOf(err).String(), "orders", len(jobs))
+	for _, j := range jobs {
+		s.deferJob(ctx, j, err)
+	}
+	return jobs
+}
+
+// deferJob pushes a message's next delivery out by the retry policy.
+func (s *Service) deferJob(ctx context.Context, j *job, cause error) {
+	if s.Visibility == nil || j.msg.ReceiptHandle == "" {
+		return
+	}
+	attempt, _ := strconv.Atoi(j.msg.Attributes["ApproximateReceiveCount"])
+	d := s.Retry.Delay(cause, attempt)
+	if errs.Is(cause, errs.Unauthorised) {
+		d = s.Retry.Cap
+	}
+	if err := s.Visibility.ChangeVisibility(ctx, j.msg.ReceiptHandle, d); err != nil {
+		s.Log.WarnContext(ctx, "push: could not defer message; it returns after the visibility timeout", "error", err.Error())
+	}
+}
+
+// record writes per-order results; it returns the jobs to retry.
+func (s *Service) record(ctx context.Context, acct string, jobs []*job, res shipstation.CreateOrdersResult) []*job {
+	byKey := map[string]shipstation.CreateOrderResult{}
+	for _, r := range res.Results {
+		byKey[r.OrderKey] = r
+	}
+	now := s.now().UTC()
+	var retryJobs []*job
+	for _, j := range jobs {
+		jctx := obs.With(ctx, "order_id", string(j.rec.Order.ID))
+		ok := true
+		for i, w := range j.wire {
+			r, found := byKey[w.OrderKey]
+			if !found {
+				s.Log.WarnContext(jctx, "push: no result for order; retried")
+				ok = false
+				continue
+			}
+			if !r.Success {
+				msg := "ShipStation rejected the order"
+				if r.ErrorMessage != nil && *r.ErrorMessage != "" {
+					msg = *r.ErrorMessage
+				}
+				if err := s.exception(jctx, j.rec.Order.ID, j.store.ID, errs.Ef(errs.Invalid, "shipstation.createorders", "%s", msg)); err != nil {
+					ok = false
+				}
+				continue
+			}
+			p := ledger.Push{
+				Group: j.groups[i], OrderKey: w.OrderKey, ShipStationOrderID: r.OrderID, Account: acct,
+				Version: j.rec.Order.ModifiedAt, Status: j.rec.Order.Status, At: now,
+			}
+			if err := s.Ledger.MarkPushed(jctx, j.rec.Order.ID, p, now); err != nil {
+				s.Log.WarnContext(jctx, "push: ledger write failed; retried", "error", err.Error())
+				ok = false
+				continue
+			}
+			s.Metrics.Put("OrdersPushed", 1, obs.Count, map[string]string{"Function": "push"})
+			if !j.rec.FirstSeenAt.IsZero() {
+				s.Metrics.Put("WebhookToShipStationLatency", float64(now.Sub(j.rec.FirstSeenAt).Milliseconds()), obs.Milliseconds, map[string]string{"Function": "push"})
+			}
+			s.Log.InfoContext(jctx, "push: in ShipStation", "shipstation_order_id", r.OrderID, "status", string(j.rec.Order.Status))
+		}
+		if !ok {
+			retryJobs = append(retryJobs, j)
+		}
+	}
+	return retryJobs
+}
+
+func (s *Service) exception(ctx context.Context, id order.ID, storeID string, cause error) error {
+	kind := errs.KindOf(cause)
+	e := ledger.Exception{
+		ID: fmt.Sprintf("push-%d", s.now().UnixNano()), OrderID: id, StoreID: storeID,
+		Kind: kind.String(), Op: "push", Message: cause.Error(), At: s.now().UTC(),
+	}
+	if err := s.Ledger.RecordException(ctx, e); err != nil {
+		return fmt.Errorf("record exception: %w", err)
+	}
+	s.Log.WarnContext(ctx, "push: exception recorded", "kind", e.Kind, "error", cause.Error())
+	return nil
+}
