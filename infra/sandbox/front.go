@@ -192,7 +192,7 @@ type apiDialect struct {
 	// authenticate returns the rate-limit key of the caller, or ok=false.
 	authenticate func(r *http.Request) (key string, ok bool)
 	// rateHeaders sets the vendor's rate-limit headers.
-	rateHeaders func(h http.Header, st rlState)
+	rateHeaders  func(h http.Header, st rlState)
 	unauthorized func(w http.ResponseWriter, r *http.Request)
 	tooMany      func(w http.ResponseWriter, r *http.Request)
 	serverError  func(w http.ResponseWriter, r *http.Request, code int)

@@ -8,6 +8,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -18,7 +19,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -65,19 +65,25 @@ type Deps struct {
 	clients *clients
 }
 
-// Load builds the dependencies from the environment.
+// Load builds the dependencies from the environment, logging to stderr and
+// writing metrics to stdout as Lambda expects.
 func Load(ctx context.Context, getenv func(string) string) (*Deps, error) {
-	log := obs.NewLogger(os.Stderr, getenv(EnvLogLevel))
+	return load(ctx, getenv, os.Stderr, os.Stdout)
+}
+
+// LoadWith is Load with logs and metrics both written to w (the local demo
+// keeps them apart from its progress output).
+func LoadWith(ctx context.Context, getenv func(string) string, w io.Writer) (*Deps, error) {
+	return load(ctx, getenv, w, w)
+}
+
+func load(ctx context.Context, getenv func(string) string, logW, metricsW io.Writer) (*Deps, error) {
+	log := obs.NewLogger(logW, getenv(EnvLogLevel))
 	cfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
 	}
-	ddb := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
-		// DynamoDB Local sends no CRC32 on errors (aws-sdk-go-v2 #3545).
-		if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") != "" {
-			o.DisableValidateResponseChecksum = true
-		}
-	})
+	ddb := dynamo.NewClient(cfg)
 	var sec config.Secrets
 	if f := getenv(EnvSecretsFile); f != "" {
 		sec = secrets.File{Path: f}
@@ -97,7 +103,7 @@ func Load(ctx context.Context, getenv func(string) string) (*Deps, error) {
 		Ledger:  dynamo.New(ddb, table),
 		Secrets: sec,
 		Log:     log,
-		Metrics: obs.NewMetrics(os.Stdout, getenv(EnvMetricsSpace)),
+		Metrics: obs.NewMetrics(metricsW, getenv(EnvMetricsSpace)),
 		HTTP:    &http.Client{Timeout: 20 * time.Second},
 		AWS:     cfg,
 		SQS:     awssqs.NewFromConfig(cfg),

@@ -102,7 +102,7 @@ func (n *normalizer) date(field, s string, required bool) time.Time {
 		}
 		return time.Time{}
 	}
-	t, err := ParseDate(s)
+	t, err := ParseTime(s)
 	if err != nil {
 		n.fail(field, "not an RFC-2822 or ISO-8601 date")
 		return time.Time{}
@@ -110,9 +110,9 @@ func (n *normalizer) date(field, s string, required bool) time.Time {
 	return t
 }
 
-// ParseDate parses a BigCommerce date (RFC-2822, as V2 writes it, or
+// ParseTime parses a BigCommerce date (RFC-2822, as V2 writes it, or
 // ISO-8601) into UTC.
-func ParseDate(s string) (time.Time, error) {
+func ParseTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	for _, layout := range []string{RFC2822, "Mon, 2 Jan 2006 15:04:05 -0700", time.RFC1123, time.RFC3339Nano} {
 		if t, err := time.Parse(layout, s); err == nil {

@@ -16,6 +16,7 @@ type FlexString string
 // message never contains the value.
 type fieldError struct{ msg string }
 
+// Error returns the message.
 func (e *fieldError) Error() string { return e.msg }
 
 // UnmarshalJSON accepts a string, a number or null.

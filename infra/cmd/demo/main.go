@@ -1,0 +1,108 @@
+// Command demo is `make run`: it starts the sandbox and every shiprelay
+// function on the local stack, sends a steady stream of BigCommerce orders
+// plus a flash-sale burst (some webhooks dropped, some duplicated), shows
+// live progress and prints a summary. With -bench it is `make bench`'s
+// end-to-end part; with -config it runs the functions against your own
+// configuration and stores, without the sandbox, until interrupted.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/shiprelay/shiprelay/infra/demo"
+	"github.com/shiprelay/shiprelay/infra/sandbox"
+)
+
+func main() {
+	var (
+		keep     = flag.Bool("keep", false, "keep the stack up after the demo (Ctrl-C to stop)")
+		ownCfg   = flag.String("config", "", "run against this shiprelay YAML config instead of the sandbox")
+		secrets  = flag.String("secrets", "", "with -config: JSON file of secrets (name -> value)")
+		bench    = flag.Bool("bench", false, "run the end-to-end benchmarks instead of the demo")
+		steady   = flag.Int("steady", 120, "orders in the steady stream")
+		rate     = flag.Float64("rate", 2, "steady stream, orders per second")
+		burst    = flag.Int("burst", 150, "orders in the flash-sale burst")
+		drop     = flag.Float64("drop", 0.05, "fraction of webhooks the sandbox drops")
+		dup      = flag.Float64("dup", 0.10, "fraction of webhooks the sandbox duplicates")
+		timeout  = flag.Duration("timeout", 170*time.Second, "the demo's time limit")
+		seed     = flag.Uint64("seed", 1, "random seed")
+		httpAddr = flag.String("addr", "127.0.0.1:3000", "the runner's HTTP address")
+	)
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	logPath, logFile, err := openLog()
+	if err != nil {
+		fail(err)
+	}
+	defer logFile.Close()
+	fmt.Printf("function logs: %s\n", logPath)
+
+	if *ownCfg != "" {
+		if err := demo.Serve(ctx, *ownCfg, *secrets, *httpAddr, logFile, os.Stdout); err != nil {
+			fail(err)
+		}
+		return
+	}
+	if *bench {
+		if err := demo.Bench(ctx, logFile, os.Stdout); err != nil {
+			fail(err)
+		}
+		return
+	}
+
+	env, err := demo.Up(ctx, demo.EnvOptions{
+		HTTPAddr: *httpAddr, Seed: *seed, PollEvery: 10 * time.Second, LogWriter: logFile,
+		BigCommerceFaults: sandbox.Faults{WebhookDropRate: *drop, WebhookDuplicateRate: *dup},
+	})
+	if err != nil {
+		fail(err)
+	}
+	defer env.Down()
+	fmt.Printf("sandbox BigCommerce %s, ShipStation %s; runner %s\n", env.BCURL, env.SSURL, env.Runner.URL())
+	fmt.Printf("%d orders at %.1f/s plus a burst of %d; %.0f%% of webhooks dropped, %.0f%% duplicated\n",
+		*steady, *rate, *burst, *drop*100, *dup*100)
+	sum, err := env.Run(ctx, demo.RunOptions{
+		SteadyOrders: *steady, SteadyRate: *rate, BurstOrders: *burst, BurstAfter: 20 * time.Second,
+		UpdateFraction: 0.2, Timeout: *timeout, Progress: os.Stdout, Seed: *seed,
+	})
+	sum.Print(os.Stdout)
+	if err != nil {
+		fail(err)
+	}
+	if *keep {
+		fmt.Println("stack kept up: webhooks at " + env.WebhookURL() + "; Ctrl-C to stop")
+		<-ctx.Done()
+	}
+	if !sum.Passed() {
+		env.Down()
+		os.Exit(1)
+	}
+}
+
+func openLog() (string, *os.File, error) {
+	dir := os.Getenv("SHIPRELAY_CACHE")
+	if dir == "" {
+		dir = ".cache"
+	}
+	dir = filepath.Join(dir, "logs")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", nil, err
+	}
+	p := filepath.Join(dir, "demo-"+time.Now().UTC().Format("20060102T150405")+".log")
+	f, err := os.Create(p)
+	return p, f, err
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "demo:", err)
+	os.Exit(1)
+}

@@ -1,0 +1,300 @@
+// Package demo runs shiprelay end to end on one machine: the sandbox
+// (simulated BigCommerce and ShipStation), the local runner with every
+// function from template.yaml, DynamoDB Local and the SQS emulator. It is
+// what `make run` shows, what `make bench` measures and what the end-to-end
+// tests drive.
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/shiprelay/shiprelay/infra/runner"
+	"github.com/shiprelay/shiprelay/infra/sandbox"
+	"github.com/shiprelay/shiprelay/shared/app"
+	"github.com/shiprelay/shiprelay/shared/dynamo"
+)
+
+// Names of the demo's store and credentials. They are sandbox values, not
+// secrets of anyone's.
+const (
+	StoreID        = "bc-demo"
+	StoreHash      = "abc123xyz"
+	bcToken        = "demo-bigcommerce-token"
+	webhookHeader  = "X-Webhook-Secret"
+	webhookSecret  = "demo-webhook-secret"
+	ssKey          = "demo-shipstation-key"
+	ssSecret       = "demo-shipstation-secret"
+	ShipStationID  = 22766
+	shipStationAcc = "main"
+)
+
+// EnvOptions configure Up.
+type EnvOptions struct {
+	// TemplatePath is template.yaml (default: found from the working directory up).
+	TemplatePath string
+	// HTTPAddr is the runner's address (default 127.0.0.1:3000; tests use 127.0.0.1:0).
+	HTTPAddr string
+	// Seed makes the sandbox reproducible.
+	Seed uint64
+	// BigCommerceQuota is requests per 30 s (default 450, BigCommerce Pro).
+	BigCommerceQuota int
+	// PollEvery overrides the poll schedule (default 10 s); 0 keeps it.
+	PollEvery time.Duration
+	// DisableSchedules turns the timed poll off (tests fire it by hand).
+	DisableSchedules bool
+	// Faults of each simulated server.
+	BigCommerceFaults, ShipStationFaults sandbox.Faults
+	// LogWriter receives every function's JSON logs (default: discarded).
+	LogWriter io.Writer
+	// TableName and QueuePrefix isolate one Env from another (defaults are
+	// unique per Up call, so tests can run several).
+	TableName, QueuePrefix string
+}
+
+// Env is a running local shiprelay with its sandbox.
+type Env struct {
+	Sandbox *sandbox.Sandbox
+	Runner  *runner.Runner
+	Ledger  *dynamo.Ledger
+	BCURL   string
+	SSURL   string
+	Dir     string
+
+	servers []*http.Server
+	cancel  context.CancelFunc
+	awsCfg  aws.Config
+}
+
+// FindTemplate walks up from the working directory to template.yaml.
+func FindTemplate() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		p := filepath.Join(dir, "template.yaml")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("template.yaml not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+func serve(h http.Handler) (*http.Server, string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return srv, "http://" + ln.Addr().String(), nil
+}
+
+// Up starts the sandbox and the runner against the local stack
+// (AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SQS must point at it).
+func Up(ctx context.Context, o EnvOptions) (*Env, error) {
+	for _, v := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS"} {
+		if os.Getenv(v) == "" {
+			return nil, fmt.Errorf("%s is not set: start the local stack first (eval \"$(infra/local/stack.sh start)\")", v)
+		}
+	}
+	if o.TemplatePath == "" {
+		p, err := FindTemplate()
+		if err != nil {
+			return nil, err
+		}
+		o.TemplatePath = p
+	}
+	if o.HTTPAddr == "" {
+		o.HTTPAddr = runner.DefaultHTTPAddr
+	}
+	if o.BigCommerceQuota == 0 {
+		o.BigCommerceQuota = 450
+	}
+	if o.LogWriter == nil {
+		o.LogWriter = io.Discard
+	}
+	suffix := fmt.Sprintf("%d", time.Now().UnixNano()%1e9)
+	if o.TableName == "" {
+		o.TableName = "shiprelay-demo-" + suffix
+	}
+	if o.QueuePrefix == "" {
+		o.QueuePrefix = "shiprelay-demo-" + suffix + "-"
+	}
+
+	e := &Env{}
+	ctx, e.cancel = context.WithCancel(ctx)
+	ok := false
+	defer func() {
+		if !ok {
+			e.Down()
+		}
+	}()
+	e.Sandbox = sandbox.New(sandbox.Options{
+		Seed:              o.Seed,
+		Stores:            []sandbox.StoreConfig{{Hash: StoreHash, StoreID: "1001234567", Tokens: []string{bcToken}}},
+		ShipStationKeys:   []sandbox.KeyPair{{Key: ssKey, Secret: ssSecret}},
+		BigCommerceQuota:  o.BigCommerceQuota,
+		BigCommerceFaults: o.BigCommerceFaults,
+		ShipStationFaults: o.ShipStationFaults,
+	})
+	bc, bcURL, err := serve(e.Sandbox.BigCommerce())
+	if err != nil {
+		return nil, err
+	}
+	ss, ssURL, err := serve(e.Sandbox.ShipStation())
+	if err != nil {
+		return nil, err
+	}
+	e.servers = []*http.Server{bc, ss}
+	e.BCURL, e.SSURL = bcURL, ssURL
+
+	if e.Dir, err = os.MkdirTemp("", "shiprelay-demo-"); err != nil {
+		return nil, err
+	}
+	cfgPath, secPath, err := writeConfig(e.Dir, bcURL, ssURL)
+	if err != nil {
+		return nil, err
+	}
+
+	getenv := func(k string) string {
+		switch k {
+		case app.EnvSecretsFile:
+			return secPath
+		case app.EnvLogLevel:
+			return "INFO"
+		}
+		return os.Getenv(k)
+	}
+	// Function logs go where the caller says; app.Load logs to os.Stderr,
+	// so the factory swaps the writer through the logger it builds.
+	factory := func(fn string, fnenv func(string) string) (lambda.Handler, error) {
+		d, err := app.LoadWith(ctx, fnenv, o.LogWriter)
+		if err != nil {
+			return nil, err
+		}
+		return d.Handler(fn)
+	}
+	cfg := runner.Config{
+		TemplatePath:     o.TemplatePath,
+		Parameters:       map[string]string{"ConfigSecretName": "file:" + cfgPath},
+		Factory:          factory,
+		HTTPAddr:         o.HTTPAddr,
+		TableName:        o.TableName,
+		QueuePrefix:      o.QueuePrefix,
+		DisableSchedules: o.DisableSchedules,
+		Getenv:           getenv,
+		Logger:           slog.New(slog.NewJSONHandler(o.LogWriter, nil)),
+	}
+	if o.PollEvery > 0 {
+		cfg.ScheduleEvery = map[string]time.Duration{"poll": o.PollEvery}
+	}
+	if e.Runner, err = runner.New(cfg); err != nil {
+		return nil, err
+	}
+	if err := e.Runner.Start(ctx); err != nil {
+		return nil, err
+	}
+	if _, err := e.Sandbox.AddWebhook(sandbox.WebhookDestination{
+		StoreHash: StoreHash,
+		URL:       e.Runner.URL() + "/webhooks/bigcommerce/" + StoreID,
+		Headers:   map[string]string{webhookHeader: webhookSecret},
+	}); err != nil {
+		return nil, err
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e.awsCfg = awsCfg
+	e.Ledger = dynamo.New(dynamo.NewClient(awsCfg), e.Runner.TableName("Table"))
+	ok = true
+	return e, nil
+}
+
+func writeConfig(dir, bcURL, ssURL string) (cfgPath, secPath string, err error) {
+	cfg := fmt.Sprintf(`# Written by the demo: one BigCommerce store and one ShipStation account, both simulated.
+settings:
+  pollOverlap: 2m
+  initialLookback: 1h
+shipstation:
+  - id: %s
+    credentialsSecret: shiprelay/shipstation/%s
+    baseURL: %s
+stores:
+  - id: %s
+    channel: bigcommerce
+    baseURL: %s
+    credentialsSecret: shiprelay/bigcommerce/%s
+    bigcommerce:
+      storeHash: %s
+      requestsPer30s: 450
+      webhookHeader: %s
+    shipstation:
+      account: %s
+      storeId: %d
+`, shipStationAcc, shipStationAcc, ssURL, StoreID, bcURL, StoreID, StoreHash, webhookHeader, shipStationAcc, ShipStationID)
+	sec := map[string]any{
+		"shiprelay/shipstation/" + shipStationAcc: map[string]string{"apiKey": ssKey, "apiSecret": ssSecret},
+		"shiprelay/bigcommerce/" + StoreID:        map[string]string{"accessToken": bcToken, "webhookSecret": webhookSecret},
+	}
+	secJSON, _ := json.MarshalIndent(sec, "", "  ")
+	cfgPath = filepath.Join(dir, "shiprelay.yaml")
+	secPath = filepath.Join(dir, "secrets.json")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(secPath, secJSON, 0o600); err != nil {
+		return "", "", err
+	}
+	return cfgPath, secPath, nil
+}
+
+// WebhookURL is where the sandbox store's webhooks go.
+func (e *Env) WebhookURL() string { return e.Runner.URL() + "/webhooks/bigcommerce/" + StoreID }
+
+// WebhookHeaders are the headers a genuine delivery carries.
+func WebhookHeaders() map[string]string { return map[string]string{webhookHeader: webhookSecret} }
+
+// Down stops everything Up started.
+func (e *Env) Down() {
+	if e.cancel != nil {
+		e.cancel()
+	}
+	if e.Runner != nil {
+		_ = e.Runner.Wait()
+	}
+	if e.Sandbox != nil {
+		e.Sandbox.Close()
+	}
+	for _, s := range e.servers {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = s.Shutdown(ctx)
+		cancel()
+	}
+	if e.Dir != "" && strings.Contains(e.Dir, "shiprelay-demo-") {
+		_ = os.RemoveAll(e.Dir)
+	}
+}
+
+func (e *Env) sqsClient() *awssqs.Client { return awssqs.NewFromConfig(e.awsCfg) }
