@@ -33,11 +33,11 @@ import (
 // Names of the demo's store and credentials. They are sandbox values, not
 // secrets of anyone's.
 const (
-	StoreID        = "bc-demo"
+	StoreID        = "bc-main"
 	StoreHash      = "abc123xyz"
 	bcToken        = "demo-bigcommerce-token"
 	webhookHeader  = "X-Webhook-Secret"
-	webhookSecret  = "demo-webhook-secret"
+	webhookSecret  = "local-webhook-secret"
 	ssKey          = "demo-shipstation-key"
 	ssSecret       = "demo-shipstation-secret"
 	ShipStationID  = 22766
@@ -79,6 +79,9 @@ type Env struct {
 	servers []*http.Server
 	cancel  context.CancelFunc
 	awsCfg  aws.Config
+	// Getenv is the process environment the functions see beyond their
+	// template variables (the secrets file, the log level).
+	Getenv func(string) string
 }
 
 // FindTemplate walks up from the working directory to template.yaml.
@@ -186,6 +189,7 @@ func Up(ctx context.Context, o EnvOptions) (*Env, error) {
 		}
 		return os.Getenv(k)
 	}
+	e.Getenv = getenv
 	// Function logs go where the caller says; app.Load logs to os.Stderr,
 	// so the factory swaps the writer through the logger it builds.
 	factory := func(fn string, fnenv func(string) string) (lambda.Handler, error) {

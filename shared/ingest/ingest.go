@@ -67,7 +67,7 @@ func (s *Service) reject(ctx context.Context, storeID string, id order.ID, cause
 		kind = errs.Invalid
 	}
 	e := ledger.Exception{
-		ID: fmt.Sprintf("ingest-%d", s.now().UnixNano()), OrderID: id, StoreID: storeID,
+		ID: ledger.ExceptionID("ingest"), OrderID: id, StoreID: storeID,
 		Kind: kind.String(), Op: "ingest", Message: cause.Error(), At: s.now().UTC(),
 	}
 	if err := s.Ledger.RecordException(ctx, e); err != nil {

@@ -5,6 +5,9 @@ package ledger
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
 	"time"
 
 	"github.com/shiprelay/shiprelay/shared/order"
@@ -152,4 +155,16 @@ type Watermarks interface {
 	Watermark(ctx context.Context, key string) (time.Time, error)
 	// SetWatermark stores t for key, only moving it forward.
 	SetWatermark(ctx context.Context, key string, t time.Time) error
+}
+
+// ExceptionID names an exception. With key parts (order id, version, …) it
+// is deterministic, so the same failure recorded again on a redelivery is
+// one record; without, it is unique.
+func ExceptionID(op string, key ...string) string {
+	if len(key) == 0 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		return op + ":" + hex.EncodeToString(b[:])
+	}
+	return op + ":" + strings.Join(key, ":")
 }

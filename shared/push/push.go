@@ -58,7 +58,10 @@ func (s *Service) now() time.Time {
 
 // job is one SQS record on its way to ShipStation.
 type job struct {
-	msg    events.SQSMessage
+	msg events.SQSMessage
+	// also are further messages of the same order in this batch: they share
+	// the job's fate, so one order is never sent twice in one call.
+	also   []events.SQSMessage
 	rec    ledger.Record
 	wire   []shipstation.Order
 	groups []string
@@ -73,8 +76,13 @@ func (s *Service) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
 	}
 	byAccount := map[string][]*job{}
+	byOrder := map[order.ID]*job{}
 	var accounts []string
 	for _, m := range ev.Records {
+		if first := byOrder[orderOf(m)]; first != nil {
+			first.also = append(first.also, m)
+			continue
+		}
 		j, err := s.prepare(ctx, m)
 		if err != nil {
 			s.Log.WarnContext(ctx, "push: record failed; retried", "message_id", m.MessageId, "error", err.Error())
@@ -84,6 +92,7 @@ func (s *Service) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		if j == nil {
 			continue // done: already pushed, skipped, or recorded as exception
 		}
+		byOrder[j.rec.Order.ID] = j
 		acct := j.store.ShipStation.Account
 		if _, ok := byAccount[acct]; !ok {
 			accounts = append(accounts, acct)
@@ -94,6 +103,9 @@ func (s *Service) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		for _, chunk := range chunks(byAccount[acct]) {
 			for _, j := range s.send(ctx, acct, chunk) {
 				fail(j.msg)
+				for _, m := range j.also {
+					fail(m)
+				}
 			}
 		}
 	}
@@ -139,6 +151,15 @@ func (s *Service) prepare(ctx context.Context, m events.SQSMessage) (*job, error
 		return nil, nil
 	}
 	return j, nil
+}
+
+// orderOf peeks at a message's order id ("" when unreadable).
+func orderOf(m events.SQSMessage) order.ID {
+	var msg queue.Push
+	if json.Unmarshal([]byte(m.Body), &msg) != nil {
+		return ""
+	}
+	return msg.OrderID
 }
 
 // chunks splits jobs so that no call carries more than MaxPerCall orders.
@@ -236,12 +257,18 @@ func (s *Service) record(ctx context.Context, acct string, jobs []*job, res ship
 				ok = false
 				continue
 			}
+			if !r.Success && s.pushedMeanwhile(jctx, j.rec.Order.ID) {
+				// A concurrent invocation pushed this version first (and,
+				// for a cancellation, closed the order): nothing to report.
+				continue
+			}
 			if !r.Success {
 				msg := "ShipStation rejected the order"
 				if r.ErrorMessage != nil && *r.ErrorMessage != "" {
 					msg = *r.ErrorMessage
 				}
-				if err := s.exception(jctx, j.rec.Order.ID, j.store.ID, errs.Ef(errs.Invalid, "shipstation.createorders", "%s", msg)); err != nil {
+				if err := s.exception(jctx, j.rec.Order.ID, j.store.ID, errs.Ef(errs.Invalid, "shipstation.createorders", "%s", msg),
+					string(j.rec.Order.ID), w.OrderKey, j.rec.Order.ModifiedAt.Format(time.RFC3339Nano)); err != nil {
 					ok = false
 				}
 				continue
@@ -268,10 +295,17 @@ func (s *Service) record(ctx context.Context, acct string, jobs []*job, res ship
 	return retryJobs
 }
 
-func (s *Service) exception(ctx context.Context, id order.ID, storeID string, cause error) error {
+// pushedMeanwhile re-reads the ledger: true when the order's current version
+// is recorded as pushed.
+func (s *Service) pushedMeanwhile(ctx context.Context, id order.ID) bool {
+	rec, err := s.Ledger.Get(ctx, id)
+	return err == nil && rec.PushedVersion()
+}
+
+func (s *Service) exception(ctx context.Context, id order.ID, storeID string, cause error, key ...string) error {
 	kind := errs.KindOf(cause)
 	e := ledger.Exception{
-		ID: fmt.Sprintf("push-%d", s.now().UnixNano()), OrderID: id, StoreID: storeID,
+		ID: ledger.ExceptionID("push", key...), OrderID: id, StoreID: storeID,
 		Kind: kind.String(), Op: "push", Message: cause.Error(), At: s.now().UTC(),
 	}
 	if err := s.Ledger.RecordException(ctx, e); err != nil {
