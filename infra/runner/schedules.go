@@ -28,7 +28,7 @@ type scheduleEntry struct {
 func (r *Runner) newSchedule(fn *function, ev samtemplate.Event, res samtemplate.Resolver) (*scheduleEntry, error) {
 	expr, err := ev.Schedule.Schedule.String(res)
 	if err != nil {
-		return nil, fmt.Errorf("Schedule: %w", err)
+		return nil, fmt.Errorf("property Schedule: %w", err)
 	}
 	sched, err := schedule.Parse(expr)
 	if err != nil {
@@ -41,16 +41,16 @@ func (r *Runner) newSchedule(fn *function, ev samtemplate.Event, res samtemplate
 	if ev.Schedule.Enabled.IsSet() {
 		on, err := ev.Schedule.Enabled.String(res)
 		if err != nil {
-			return nil, fmt.Errorf("Enabled: %w", err)
+			return nil, fmt.Errorf("property Enabled: %w", err)
 		}
 		s.enabled = on != "false"
 	}
 	if ev.Schedule.Input.IsSet() {
 		if s.input, err = ev.Schedule.Input.String(res); err != nil {
-			return nil, fmt.Errorf("Input: %w", err)
+			return nil, fmt.Errorf("property Input: %w", err)
 		}
 		if !json.Valid([]byte(s.input)) {
-			return nil, errors.New("Input is not JSON")
+			return nil, errors.New("property Input is not JSON")
 		}
 	}
 	for key, d := range r.cfg.ScheduleEvery {

@@ -42,7 +42,7 @@ func (r *Runner) newMapping(fn *function, ev samtemplate.Event, res samtemplate.
 	if s.Enabled.IsSet() {
 		on, err := s.Enabled.String(res)
 		if err != nil {
-			return nil, fmt.Errorf("Enabled: %w", err)
+			return nil, fmt.Errorf("property Enabled: %w", err)
 		}
 		if on == "false" {
 			r.log.Info("event source mapping disabled", "function", fn.fn.LogicalID, "event", ev.Name)
@@ -50,7 +50,7 @@ func (r *Runner) newMapping(fn *function, ev samtemplate.Event, res samtemplate.
 		}
 	}
 	if _, ok := r.queues[s.QueueLogicalID]; !ok {
-		return nil, fmt.Errorf("Queue does not name a queue of the template")
+		return nil, errors.New("property Queue does not name a queue of the template")
 	}
 	batch, err := s.BatchSize.IntOr(res, 10)
 	if err != nil {
@@ -134,6 +134,7 @@ func (r *Runner) collect(ctx context.Context, m *mapping) ([]sqstypes.Message, e
 			WaitTimeSeconds:     int32(min(wait, 20*time.Second) / time.Second),
 			// The emulator honours only the deprecated AttributeNames;
 			// SQS itself wants MessageSystemAttributeNames.
+			//lint:ignore SA1019 local-aws-sqs reads AttributeNames, not MessageSystemAttributeNames
 			AttributeNames:              []sqstypes.QueueAttributeName{"All"},
 			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
 			MessageAttributeNames:       []string{"All"},

@@ -97,11 +97,6 @@ var dynamoWarm = obj(map[string]*propType{
 
 var contributorInsights = obj(map[string]*propType{"Enabled!": boolean(), "Mode": str()})
 
-// logRetentionDays are the values CloudWatch Logs accepts for RetentionInDays.
-var logRetentionDays = map[int]bool{1: true, 3: true, 5: true, 7: true, 14: true, 30: true, 60: true, 90: true, 120: true,
-	150: true, 180: true, 365: true, 400: true, 545: true, 731: true, 1096: true, 1827: true, 2192: true, 2557: true,
-	2922: true, 3288: true, 3653: true}
-
 // cfnSchemas are the CloudFormation-native resource types the template may use.
 var cfnSchemas = map[string]*resourceSchema{
 	TypeTable: {

@@ -461,10 +461,7 @@ type bcShipmentWire struct {
 }
 
 func addressBase(a Address) bcShippingAddressBase {
-	return bcShippingAddressBase{
-		FirstName: a.FirstName, LastName: a.LastName, Company: a.Company, Street1: a.Street1, Street2: a.Street2,
-		City: a.City, State: a.State, Zip: a.Zip, Country: a.Country, CountryISO2: a.CountryISO2, Phone: a.Phone, Email: a.Email,
-	}
+	return bcShippingAddressBase(a)
 }
 
 var providerNames = map[string]string{

@@ -41,9 +41,9 @@ const (
 	EnvTable        = "SHIPRELAY_TABLE"
 	EnvIngestQueue  = "SHIPRELAY_INGEST_QUEUE_URL"
 	EnvPushQueue    = "SHIPRELAY_PUSH_QUEUE_URL"
-	EnvConfig       = "SHIPRELAY_CONFIG"        // a secret name, or "file:<path>"
-	EnvSecretsFile  = "SHIPRELAY_SECRETS_FILE"  // local stack only: secrets from a JSON file
-	EnvLogLevel     = "SHIPRELAY_LOG_LEVEL"     // DEBUG, INFO, WARN, ERROR
+	EnvConfig       = "SHIPRELAY_CONFIG"       // a secret name, or "file:<path>"
+	EnvSecretsFile  = "SHIPRELAY_SECRETS_FILE" // local stack only: secrets from a JSON file
+	EnvLogLevel     = "SHIPRELAY_LOG_LEVEL"    // DEBUG, INFO, WARN, ERROR
 	EnvMetricsSpace = "SHIPRELAY_METRICS_NAMESPACE"
 )
 
