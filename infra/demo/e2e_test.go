@@ -18,6 +18,12 @@ import (
 // up starts a private Env (own table and queues) on a free port, with the
 // timed poll off so each test decides when the poll runs.
 func up(t *testing.T, bcFaults sandbox.Faults) (*Env, context.Context) {
+	env, ctx, _ := upWithLogs(t, bcFaults)
+	return env, ctx
+}
+
+// upWithLogs is up, also returning every function's log output.
+func upWithLogs(t *testing.T, bcFaults sandbox.Faults) (*Env, context.Context, func() string) {
 	t.Helper()
 	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" || os.Getenv("AWS_ENDPOINT_URL_SQS") == "" {
 		if os.Getenv("CI") != "" {
@@ -28,12 +34,16 @@ func up(t *testing.T, bcFaults sandbox.Faults) (*Env, context.Context) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	var logs bytes.Buffer
-	env, err := Up(ctx, EnvOptions{HTTPAddr: "127.0.0.1:0", DisableSchedules: true, BigCommerceFaults: bcFaults, LogWriter: &syncWriter{w: &logs}})
+	sw := &syncWriter{w: &logs}
+	env, err := Up(ctx, EnvOptions{HTTPAddr: "127.0.0.1:0", DisableSchedules: true, BigCommerceFaults: bcFaults, LogWriter: sw})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(env.Down)
-	return env, ctx
+	return env, ctx, func() string {
+		sw.Write(nil) // a barrier: waits for a writer in progress
+		return logs.String()
+	}
 }
 
 type syncWriter struct {
@@ -148,7 +158,7 @@ func TestWebhookDeliveredThreeTimesGivesOneOrder(t *testing.T) {
 }
 
 func TestDroppedWebhooksAreImportedByThePoll(t *testing.T) {
-	env, ctx := up(t, sandbox.Faults{WebhookDropRate: 1})
+	env, ctx, logs := upWithLogs(t, sandbox.Faults{WebhookDropRate: 1})
 	for range 5 {
 		physicalOrder(t, env, sandbox.StatusAwaitingFulfillment)
 	}
@@ -179,6 +189,16 @@ func TestDroppedWebhooksAreImportedByThePoll(t *testing.T) {
 	settle(t, ctx, env, "queues drained", func() bool { return true })
 	if after := ssCount(env); after != before || !env.Check().OK() {
 		t.Fatalf("second poll: %d → %d ShipStation orders, check %+v", before, after, env.Check())
+	}
+	// No buyer name, street, phone or email reached a log line.
+	out := logs()
+	if !strings.Contains(out, "ingest: ledger written") {
+		t.Fatal("function logs were not captured")
+	}
+	for _, v := range env.Sandbox.PIIValues(StoreHash) {
+		if len(v) >= 5 && strings.Contains(out, v) {
+			t.Errorf("buyer data %q appears in the logs", v)
+		}
 	}
 }
 

@@ -217,6 +217,7 @@ func Up(ctx context.Context, o EnvOptions) (*Env, error) {
 		return nil, err
 	}
 	if err := e.Runner.Start(ctx); err != nil {
+		e.Runner = nil // nothing to wait for
 		return nil, err
 	}
 	if _, err := e.Sandbox.AddWebhook(sandbox.WebhookDestination{

@@ -1030,8 +1030,10 @@ func (c *checker) checkPolicies(f *Function, path string) {
 		}
 		switch c.t.Resources[id].Type {
 		case TypeQueue:
-			if !allows("sqs:SendMessage", id) {
-				c.add(path, "%s names queue %s but the function may not sqs:SendMessage to it", name, id)
+			// A queue a function names is one it sends to, or (its own
+			// event source) one whose messages it defers.
+			if !allows("sqs:SendMessage", id) && !allows("sqs:ChangeMessageVisibility", id) {
+				c.add(path, "%s names queue %s but the function may neither sqs:SendMessage to it nor sqs:ChangeMessageVisibility on it", name, id)
 			}
 		case TypeTable:
 			for _, a := range []string{"dynamodb:GetItem", "dynamodb:PutItem"} {

@@ -92,7 +92,7 @@ func TestTemplateShape(t *testing.T) {
 	wants := map[string]want{
 		"WebhookFunction": {"webhook", 10, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_INGEST_QUEUE_URL": "iq-url"}, "HttpApi POST /webhooks/bigcommerce/{storeId}"},
 		"PollFunction":    {"poll", 120, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_INGEST_QUEUE_URL": "iq-url"}, "Schedule rate(5 minutes)"},
-		"IngestFunction":  {"ingest", 30, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_PUSH_QUEUE_URL": "pq-url"}, "SQS IngestQueue 10 1 5"},
+		"IngestFunction":  {"ingest", 30, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_PUSH_QUEUE_URL": "pq-url", "SHIPRELAY_INGEST_QUEUE_URL": "iq-url"}, "SQS IngestQueue 10 1 5"},
 		"PushFunction":    {"push", 60, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_PUSH_QUEUE_URL": "pq-url"}, "SQS PushQueue 100 2 2"},
 	}
 	if len(fns) != len(wants) {

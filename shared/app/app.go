@@ -179,8 +179,13 @@ func (d *Deps) Handler(name string) (lambda.Handler, error) {
 		if err != nil {
 			return nil, err
 		}
+		ingestQ, err := d.queue(EnvIngestQueue)
+		if err != nil {
+			return nil, err
+		}
 		s := &ingest.Service{
 			Config: d.Config, Ledger: d.Ledger, Push: pushQ, Log: d.Log, Metrics: d.Metrics,
+			Retry: &lambdaio.Retrier{Visibility: ingestQ, Policy: retry.Default, Log: d.Log},
 			Fetch: map[order.Channel]ingest.Fetcher{order.BigCommerce: d.clients},
 		}
 		return lambda.NewHandler(s.Handle), nil
@@ -190,7 +195,7 @@ func (d *Deps) Handler(name string) (lambda.Handler, error) {
 			return nil, err
 		}
 		s := &push.Service{
-			Config: d.Config, Ledger: d.Ledger, Visibility: pushQ, Retry: retry.Default,
+			Config: d.Config, Ledger: d.Ledger, Retry: &lambdaio.Retrier{Visibility: pushQ, Policy: retry.Default, Log: d.Log},
 			Log: d.Log, Metrics: d.Metrics, Account: d.clients.shipStation,
 		}
 		return lambda.NewHandler(s.Handle), nil

@@ -30,10 +30,13 @@ type Fetcher interface {
 
 // Service is the ingest function.
 type Service struct {
-	Config  *config.Config
-	Ledger  ledger.Store
-	Fetch   map[order.Channel]Fetcher
-	Push    queue.Sender
+	Config *config.Config
+	Ledger ledger.Store
+	Fetch  map[order.Channel]Fetcher
+	Push   queue.Sender
+	// Retry schedules the redelivery of a failed message (nil: the queue's
+	// visibility timeout).
+	Retry   *lambdaio.Retrier
 	Log     *slog.Logger
 	Metrics *obs.Metrics
 	Now     func() time.Time
@@ -50,7 +53,7 @@ func (s *Service) now() time.Time {
 // batch failures reported.
 func (s *Service) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	ctx = lambdaio.WithRequestID(ctx)
-	return lambdaio.EachRecord(ctx, s.Log, ev, func(ctx context.Context, m events.SQSMessage) error {
+	return lambdaio.EachRecord(ctx, s.Log, ev, s.Retry, func(ctx context.Context, m events.SQSMessage) error {
 		var msg queue.Ingest
 		if err := json.Unmarshal([]byte(m.Body), &msg); err != nil {
 			return s.reject(ctx, "", "", fmt.Errorf("ingest message is not JSON: %w", err))

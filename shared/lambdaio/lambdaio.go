@@ -6,6 +6,8 @@ package lambdaio
 import (
 	"context"
 	"log/slog"
+	"strconv"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -13,7 +15,10 @@ import (
 
 	"net/http"
 
+	"github.com/shiprelay/shiprelay/shared/errs"
 	"github.com/shiprelay/shiprelay/shared/obs"
+	"github.com/shiprelay/shiprelay/shared/queue"
+	"github.com/shiprelay/shiprelay/shared/retry"
 )
 
 // HTTP adapts an http.Handler to an API Gateway HTTP API (v2) Lambda handler.
@@ -39,17 +44,46 @@ func RequestID(ctx context.Context) string {
 type Record func(ctx context.Context, m events.SQSMessage) error
 
 // EachRecord runs fn on every record of ev in order and reports the failed
-// ones, so that only those are redelivered.
-func EachRecord(ctx context.Context, log *slog.Logger, ev events.SQSEvent, fn Record) events.SQSEventResponse {
+// ones, so that only those are redelivered; r (optional) schedules each
+// redelivery by the retry policy.
+func EachRecord(ctx context.Context, log *slog.Logger, ev events.SQSEvent, r *Retrier, fn Record) events.SQSEventResponse {
 	var resp events.SQSEventResponse
 	for _, m := range ev.Records {
 		rctx := obs.With(ctx, "message_id", m.MessageId)
 		if err := fn(rctx, m); err != nil {
-			log.WarnContext(rctx, "record failed; left for redelivery", "error", err.Error())
+			d := r.Defer(rctx, m, err)
+			log.WarnContext(rctx, "record failed; redelivered later", "error", err.Error(), "retry_in_ms", d.Milliseconds())
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
 		}
 	}
 	return resp
+}
+
+// Retrier turns the retry policy into SQS visibility: a failed message
+// comes back after the policy's delay for its receive count instead of the
+// queue's whole visibility timeout, and holds no Lambda meanwhile.
+type Retrier struct {
+	Visibility queue.Visibility
+	Policy     retry.Policy
+	Log        *slog.Logger
+}
+
+// Defer sets m's visibility to the delay for err and returns it. A nil
+// Retrier, or a message without a receipt handle, leaves the queue's
+// visibility timeout in charge and returns 0.
+func (r *Retrier) Defer(ctx context.Context, m events.SQSMessage, err error) time.Duration {
+	if r == nil || r.Visibility == nil || m.ReceiptHandle == "" {
+		return 0
+	}
+	attempt, _ := strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
+	d := r.Policy.Delay(err, attempt)
+	if errs.Is(err, errs.Unauthorised) {
+		d = r.Policy.Max()
+	}
+	if verr := r.Visibility.ChangeVisibility(ctx, m.ReceiptHandle, d); verr != nil && r.Log != nil {
+		r.Log.WarnContext(ctx, "could not defer message; it returns after the visibility timeout", "error", verr.Error())
+	}
+	return d
 }
 
 // WithRequestID returns ctx whose log records carry the Lambda request id.

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -24,7 +23,6 @@ import (
 	"github.com/shiprelay/shiprelay/shared/order"
 	"github.com/shiprelay/shiprelay/shared/queue"
 	"github.com/shiprelay/shiprelay/shared/ratelimit"
-	"github.com/shiprelay/shiprelay/shared/retry"
 	"github.com/shiprelay/shiprelay/shared/shipstation"
 )
 
@@ -41,12 +39,12 @@ type Service struct {
 	Config *config.Config
 	Ledger ledger.Store
 	// Account returns the client of a ShipStation account.
-	Account    func(ctx context.Context, id string) (Creator, error)
-	Visibility queue.Visibility
-	Retry      retry.Policy
-	Log        *slog.Logger
-	Metrics    *obs.Metrics
-	Now        func() time.Time
+	Account func(ctx context.Context, id string) (Creator, error)
+	// Retry schedules the redelivery of messages whose push failed.
+	Retry   *lambdaio.Retrier
+	Log     *slog.Logger
+	Metrics *obs.Metrics
+	Now     func() time.Time
 }
 
 func (s *Service) now() time.Time {
@@ -85,7 +83,8 @@ func (s *Service) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		}
 		j, err := s.prepare(ctx, m)
 		if err != nil {
-			s.Log.WarnContext(ctx, "push: record failed; retried", "message_id", m.MessageId, "error", err.Error())
+			d := s.Retry.Defer(ctx, m, err)
+			s.Log.WarnContext(ctx, "push: record failed; redelivered later", "message_id", m.MessageId, "error", err.Error(), "retry_in_ms", d.Milliseconds())
 			fail(m)
 			continue
 		}
@@ -203,12 +202,15 @@ func (s *Service) send(ctx context.Context, acct string, jobs []*job) []*job {
 	switch errs.KindOf(err) {
 	case errs.Invalid:
 		// The whole request was refused: every order in it is an exception.
+		// One whose exception could not be stored is retried, not dropped.
+		var retryJobs []*job
 		for _, j := range jobs {
 			if xerr := s.exception(ctx, j.rec.Order.ID, j.store.ID, err); xerr != nil {
-				s.deferJob(ctx, j, err)
+				s.deferJob(ctx, j, xerr)
+				retryJobs = append(retryJobs, j)
 			}
 		}
-		return nil
+		return retryJobs
 	case errs.Unauthorised:
 		// No retry storm: one exception for the account, messages parked
 		// for the longest backoff until the credentials are fixed.
@@ -224,18 +226,11 @@ func (s *Service) send(ctx context.Context, acct string, jobs []*job) []*job {
 	return jobs
 }
 
-// deferJob pushes a message's next delivery out by the retry policy.
+// deferJob pushes the next delivery of a job's messages out by the retry policy.
 func (s *Service) deferJob(ctx context.Context, j *job, cause error) {
-	if s.Visibility == nil || j.msg.ReceiptHandle == "" {
-		return
-	}
-	attempt, _ := strconv.Atoi(j.msg.Attributes["ApproximateReceiveCount"])
-	d := s.Retry.Delay(cause, attempt)
-	if errs.Is(cause, errs.Unauthorised) {
-		d = s.Retry.Cap
-	}
-	if err := s.Visibility.ChangeVisibility(ctx, j.msg.ReceiptHandle, d); err != nil {
-		s.Log.WarnContext(ctx, "push: could not defer message; it returns after the visibility timeout", "error", err.Error())
+	s.Retry.Defer(ctx, j.msg, cause)
+	for _, m := range j.also {
+		s.Retry.Defer(ctx, m, cause)
 	}
 }
 
@@ -289,6 +284,7 @@ func (s *Service) record(ctx context.Context, acct string, jobs []*job, res ship
 			s.Log.InfoContext(jctx, "push: in ShipStation", "shipstation_order_id", r.OrderID, "status", string(j.rec.Order.Status))
 		}
 		if !ok {
+			s.deferJob(jctx, j, errs.Ef(errs.Transient, "push", "result not recorded"))
 			retryJobs = append(retryJobs, j)
 		}
 	}

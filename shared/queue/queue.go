@@ -48,7 +48,8 @@ type Ingest struct {
 // Push asks the push function to send one ledger order to ShipStation.
 type Push struct {
 	OrderID order.ID `json:"orderId"`
-	// Version is the order.ModifiedAt to push at least; an older ledger
-	// version means the message is ahead of a stale read and is retried.
+	// Version is the order.ModifiedAt the sender wrote. It is for tracing:
+	// the push reads the ledger with strong consistency, which is never
+	// behind a message, and always pushes the ledger's current version.
 	Version time.Time `json:"version"`
 }

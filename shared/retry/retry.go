@@ -50,6 +50,14 @@ func (p Policy) Backoff(attempt int) time.Duration {
 	return time.Duration(r() * float64(ceil))
 }
 
+// Max is the longest delay the policy gives.
+func (p Policy) Max() time.Duration {
+	if p.Cap <= 0 {
+		return 15 * time.Minute
+	}
+	return p.Cap
+}
+
 // Delay returns how long to wait before retrying err at attempt: the
 // backoff, but never less than the remote's requested wait, and never more
 // than Cap.
@@ -58,9 +66,5 @@ func (p Policy) Delay(err error, attempt int) time.Duration {
 	if ra := errs.RetryAfterOf(err); ra > d {
 		d = ra
 	}
-	limit := p.Cap
-	if limit <= 0 {
-		limit = 15 * time.Minute
-	}
-	return min(d, limit)
+	return min(d, p.Max())
 }

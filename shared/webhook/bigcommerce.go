@@ -112,12 +112,13 @@ func (b *BigCommerce) serve(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusNotFound, "rejected", "unknown store")
 		return
 	}
-	if !constantTimeEqual(r.Header.Get(auth.Header), auth.Secret) {
+	if !constantTimeEqual(header(r, auth.Header), auth.Secret) {
 		b.Log.WarnContext(ctx, "webhook: bad or missing secret header")
 		reply(w, http.StatusUnauthorized, "rejected", "bad or missing secret header")
 		return
 	}
-	if auth.SigningSecret != "" && r.Header.Get("webhook-signature") != "" {
+	if sig := header(r, "webhook-signature"); auth.SigningSecret != "" && sig != "" {
+		r.Header.Set("webhook-signature", sig)
 		tol := b.SignatureTolerance
 		if tol <= 0 {
 			tol = 5 * time.Minute
@@ -178,6 +179,13 @@ func (b *BigCommerce) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	b.Log.InfoContext(ctx, "webhook: accepted")
 	reply(w, http.StatusAccepted, "accepted", "")
+}
+
+// header returns a header's whole value. API Gateway's Lambda proxy splits
+// headers at commas into several values (a Standard Webhooks signature is
+// "v1,<base64>"); joining them restores what the sender sent.
+func header(r *http.Request, name string) string {
+	return strings.Join(r.Header.Values(name), ",")
 }
 
 func constantTimeEqual(got, want string) bool {
