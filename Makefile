@@ -27,7 +27,7 @@ build/%/bootstrap: FORCE
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build $(GO_BUILD_FLAGS) -o $@ ./functions/$*
 
 # sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR set.
-build-WebhookFunction build-PollFunction build-IngestFunction build-PushFunction: build-%Function:
+build-WebhookFunction build-PollFunction build-IngestFunction build-PushFunction build-ReconcileFunction: build-%Function:
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build $(GO_BUILD_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo $* | tr A-Z a-z)
 
 .PHONY: FORCE

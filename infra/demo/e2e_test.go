@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/shiprelay/shiprelay/infra/sandbox"
+	"github.com/shiprelay/shiprelay/shared/bigcommerce"
+	"github.com/shiprelay/shiprelay/shared/ledger"
 	"github.com/shiprelay/shiprelay/shared/order"
 )
 
@@ -295,5 +297,85 @@ func TestBadWebhooksEnqueueNothing(t *testing.T) {
 	}
 	if n, _, _ := env.Queues(ctx); n != 0 {
 		t.Fatalf("%d messages queued after rejected webhooks", n)
+	}
+}
+
+// ledgerOnly writes a sandbox order into the ledger as ingest would, but
+// with no push message, last written at writtenAt: the state a lost push
+// message (dead-lettered, or a crash between ledger write and enqueue on the
+// last delivery) leaves behind.
+func ledgerOnly(t *testing.T, ctx context.Context, env *Env, o sandbox.BCOrder, writtenAt time.Time) order.ID {
+	t.Helper()
+	bc := &bigcommerce.Client{BaseURL: env.BCURL, StoreHash: StoreHash, AccessToken: bcToken}
+	id := int64(o.ID)
+	raw, err := bc.GetOrder(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	products, err := bc.Products(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs, err := bc.ShippingAddresses(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	norm, disp, err := bigcommerce.Normalize(StoreID, raw, products, addrs)
+	if err != nil || disp == order.Ignore {
+		t.Fatalf("normalize: %v (disposition %v)", err, disp)
+	}
+	res, rec, err := env.Ledger.Upsert(ctx, norm, ledger.StatePending, writtenAt, writtenAt)
+	if err != nil || res != ledger.Created || rec.State != ledger.StatePending {
+		t.Fatalf("upsert: %v %v %+v", err, res, rec.State)
+	}
+	return norm.ID
+}
+
+func TestReconcileRedrivesALostPush(t *testing.T) {
+	env, ctx := up(t, sandbox.Faults{WebhookDropRate: 1}) // nothing reaches ingest by itself
+	lost := physicalOrder(t, env, sandbox.StatusAwaitingFulfillment)
+	recent := physicalOrder(t, env, sandbox.StatusAwaitingFulfillment)
+	lostID := ledgerOnly(t, ctx, env, lost, time.Now().Add(-time.Hour))
+	recentID := ledgerOnly(t, ctx, env, recent, time.Now()) // inside the 10m grace: maybe still in flight
+
+	settle(t, ctx, env, "queues empty", func() bool { return true })
+	if n := ssCount(env); n != 0 {
+		t.Fatalf("ShipStation holds %d orders before the sweep", n)
+	}
+	res, err := env.Runner.FireSchedule(ctx, "ReconcileFunction")
+	if err != nil || res.Error != "" {
+		t.Fatalf("reconcile: %v %+v", err, res)
+	}
+	settle(t, ctx, env, "the lost order in ShipStation", func() bool { return ssCount(env) >= 1 })
+	if _, ok := env.Sandbox.ShipStationOrder(string(lostID)); !ok || ssCount(env) != 1 {
+		t.Fatalf("ShipStation holds %d orders; the lost one there: %v", ssCount(env), ok)
+	}
+	rec, err := env.Ledger.Get(ctx, lostID)
+	if err != nil || rec.State != ledger.StatePushed || !rec.PushedVersion() {
+		t.Fatalf("lost order in the ledger: %v state %s", err, rec.State)
+	}
+	if rec, err := env.Ledger.Get(ctx, recentID); err != nil || rec.State != ledger.StatePending {
+		t.Fatalf("recent order: %v state %s, want left pending for its own push", err, rec.State)
+	}
+
+	// A second sweep finds nothing due; the poll then brings the recent one
+	// (ingest re-drives its push from the ledger). Each order is in
+	// ShipStation exactly once.
+	if res, err := env.Runner.FireSchedule(ctx, "ReconcileFunction"); err != nil || res.Error != "" {
+		t.Fatalf("second reconcile: %v %+v", err, res)
+	}
+	if res, err := env.Runner.FireSchedule(ctx, "PollFunction"); err != nil || res.Error != "" {
+		t.Fatalf("poll: %v %+v", err, res)
+	}
+	settle(t, ctx, env, "both orders in ShipStation", func() bool { return env.Check().OK() })
+	if r := env.Check(); ssCount(env) != 2 || r.Duplicates != 0 || r.Present != 2 {
+		t.Fatalf("ShipStation holds %d orders, check %+v", ssCount(env), r)
+	}
+	st, err := env.Runner.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := st.Functions["ReconcileFunction"]; f.Invocations != 2 {
+		t.Errorf("reconcile ran %d times, want 2", f.Invocations)
 	}
 }

@@ -70,6 +70,9 @@ func TestSampleEventsRunAgainstTheLocalStack(t *testing.T) {
 			t.Fatalf("%s sample: failures %+v", fn, resp.BatchItemFailures)
 		}
 	}
+	// The reconcile sample sweeps the ledger the samples above wrote.
+	invoke("reconcile", "reconcile-scheduled.json")
+
 	// The push sample names an order the ledger never saw: it is not
 	// retried forever but recorded as an exception.
 	exc, _, err := env.Ledger.Exceptions(ctx, 10, "")

@@ -46,8 +46,8 @@ import (
 )
 
 // HandlerFactory builds the handler of one function. function is the
-// function's CodeUri directory name ("webhook", "poll", "ingest", "push");
-// getenv returns the function's environment.
+// function's CodeUri directory name ("webhook", "poll", "ingest", "push",
+// "reconcile"); getenv returns the function's environment.
 type HandlerFactory func(function string, getenv func(string) string) (lambda.Handler, error)
 
 // Defaults of Config.

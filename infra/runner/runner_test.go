@@ -131,14 +131,15 @@ func TestRealTemplate(t *testing.T) {
 
 	// Environments: template values resolved to the local resources, then
 	// the process environment.
-	if len(envs) != 4 {
+	if len(envs) != 5 {
 		t.Fatalf("factory called for %v", envs)
 	}
 	for name, want := range map[string]map[string]string{
-		"webhook": {"SHIPRELAY_INGEST_QUEUE_URL": r.QueueURL("IngestQueue")},
-		"poll":    {"SHIPRELAY_INGEST_QUEUE_URL": r.QueueURL("IngestQueue")},
-		"ingest":  {"SHIPRELAY_PUSH_QUEUE_URL": r.QueueURL("PushQueue")},
-		"push":    {"SHIPRELAY_PUSH_QUEUE_URL": r.QueueURL("PushQueue")},
+		"webhook":   {"SHIPRELAY_INGEST_QUEUE_URL": r.QueueURL("IngestQueue")},
+		"poll":      {"SHIPRELAY_INGEST_QUEUE_URL": r.QueueURL("IngestQueue")},
+		"ingest":    {"SHIPRELAY_PUSH_QUEUE_URL": r.QueueURL("PushQueue")},
+		"push":      {"SHIPRELAY_PUSH_QUEUE_URL": r.QueueURL("PushQueue")},
+		"reconcile": {"SHIPRELAY_PUSH_QUEUE_URL": r.QueueURL("PushQueue")},
 	} {
 		want["SHIPRELAY_TABLE"] = r.TableName("Table")
 		want["SHIPRELAY_CONFIG"] = "shiprelay/config"

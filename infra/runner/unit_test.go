@@ -273,8 +273,12 @@ func TestNewPlansTheTemplate(t *testing.T) {
 	if got["ingest"] != "IngestQueue 10 1s 5" || got["push"] != "PushQueue 100 2s 3" || len(got) != 2 {
 		t.Errorf("mappings: %v", got)
 	}
-	if len(r.schedules) != 1 || r.schedules[0].fn.name != "poll" || r.schedules[0].every != 10*time.Second || r.schedules[0].sched.Every != 5*time.Minute {
-		t.Errorf("schedules: %+v", r.schedules)
+	scheds := map[string]string{}
+	for _, s := range r.schedules {
+		scheds[s.fn.name] = s.sched.Every.String() + " every " + s.every.String()
+	}
+	if len(scheds) != 2 || scheds["poll"] != "5m0s every 10s" || scheds["reconcile"] != "15m0s every 0s" {
+		t.Errorf("schedules: %v", scheds)
 	}
 	for _, key := range []string{"PollFunction", "Poll", "poll", "pollfunction"} {
 		if f := r.lookup(key); f == nil || f.name != "poll" {

@@ -1036,9 +1036,21 @@ func (c *checker) checkPolicies(f *Function, path string) {
 				c.add(path, "%s names queue %s but the function may neither sqs:SendMessage to it nor sqs:ChangeMessageVisibility on it", name, id)
 			}
 		case TypeTable:
-			for _, a := range []string{"dynamodb:GetItem", "dynamodb:PutItem"} {
+			need, listed := TableActions[f.Dir]
+			if !listed {
+				need = DefaultTableActions
+			}
+			for _, a := range need {
 				if !allows(a, id) {
 					c.add(path, "%s names table %s but the function may not %s on it", name, id, a)
+				}
+			}
+			if listed && !containsAny(need, tableWriteActions) {
+				// A reader stays a reader: least privilege.
+				for _, a := range tableWriteActions {
+					if allows(a, id) {
+						c.add(path, "%s (%s) only reads table %s but may %s on it", f.LogicalID, f.Dir, id, a)
+					}
 				}
 			}
 		}
@@ -1178,6 +1190,16 @@ func stringList(v any) []string {
 
 // actionMatches reports whether an IAM action pattern (which may end in *)
 // covers action.
+// containsAny reports whether list holds any of want.
+func containsAny(list, want []string) bool {
+	for _, w := range want {
+		if contains(list, w) {
+			return true
+		}
+	}
+	return false
+}
+
 func actionMatches(pattern, action string) bool {
 	if strings.HasSuffix(pattern, "*") {
 		return strings.HasPrefix(strings.ToLower(action), strings.ToLower(strings.TrimSuffix(pattern, "*")))

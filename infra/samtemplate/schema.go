@@ -408,11 +408,29 @@ var reservedEnv = []string{"_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION",
 // environment variables its code needs; the checker wants each declared
 // (directly or through Globals). Every function also needs GlobalEnv.
 var RequiredEnv = map[string][]string{
-	"webhook": {"SHIPRELAY_TABLE", "SHIPRELAY_INGEST_QUEUE_URL"},
-	"poll":    {"SHIPRELAY_TABLE", "SHIPRELAY_INGEST_QUEUE_URL"},
-	"ingest":  {"SHIPRELAY_TABLE", "SHIPRELAY_PUSH_QUEUE_URL", "SHIPRELAY_INGEST_QUEUE_URL"},
-	"push":    {"SHIPRELAY_TABLE", "SHIPRELAY_PUSH_QUEUE_URL"},
+	"webhook":   {"SHIPRELAY_TABLE", "SHIPRELAY_INGEST_QUEUE_URL"},
+	"poll":      {"SHIPRELAY_TABLE", "SHIPRELAY_INGEST_QUEUE_URL"},
+	"ingest":    {"SHIPRELAY_TABLE", "SHIPRELAY_PUSH_QUEUE_URL", "SHIPRELAY_INGEST_QUEUE_URL"},
+	"push":      {"SHIPRELAY_TABLE", "SHIPRELAY_PUSH_QUEUE_URL"},
+	"reconcile": {"SHIPRELAY_TABLE", "SHIPRELAY_PUSH_QUEUE_URL"},
 }
+
+// TableActions lists, per function (the CodeUri directory name) whose code
+// does not need DefaultTableActions, the DynamoDB actions it performs on the
+// table SHIPRELAY_TABLE names; the checker wants each allowed. A function
+// listed with no write action must not be granted any write on the table.
+var TableActions = map[string][]string{
+	// The sweep queries pending orders (gsi1) and exception records (gsi2).
+	"reconcile": {"dynamodb:Query"},
+}
+
+// DefaultTableActions are the DynamoDB actions the checker wants allowed on
+// the table for a function not listed in TableActions.
+var DefaultTableActions = []string{"dynamodb:GetItem", "dynamodb:PutItem"}
+
+// tableWriteActions are the DynamoDB actions that change items.
+var tableWriteActions = []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+	"dynamodb:BatchWriteItem", "dynamodb:PartiQLInsert", "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete"}
 
 // GlobalEnv are the variables every function needs.
 var GlobalEnv = []string{"SHIPRELAY_CONFIG", "SHIPRELAY_LOG_LEVEL", "SHIPRELAY_METRICS_NAMESPACE"}

@@ -39,7 +39,7 @@ func TestTemplate(t *testing.T) {
 func hermeticRoot(t *testing.T, template []byte) string {
 	t.Helper()
 	root := t.TempDir()
-	for _, dir := range []string{"webhook", "poll", "ingest", "push"} {
+	for _, dir := range []string{"webhook", "poll", "ingest", "push", "reconcile"} {
 		d := filepath.Join(root, "functions", dir)
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
@@ -90,10 +90,11 @@ func TestTemplateShape(t *testing.T) {
 		event   string
 	}
 	wants := map[string]want{
-		"WebhookFunction": {"webhook", 10, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_INGEST_QUEUE_URL": "iq-url"}, "HttpApi POST /webhooks/bigcommerce/{storeId}"},
-		"PollFunction":    {"poll", 120, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_INGEST_QUEUE_URL": "iq-url"}, "Schedule rate(5 minutes)"},
-		"IngestFunction":  {"ingest", 30, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_PUSH_QUEUE_URL": "pq-url", "SHIPRELAY_INGEST_QUEUE_URL": "iq-url"}, "SQS IngestQueue 10 1 5"},
-		"PushFunction":    {"push", 60, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_PUSH_QUEUE_URL": "pq-url"}, "SQS PushQueue 100 2 2"},
+		"WebhookFunction":   {"webhook", 10, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_INGEST_QUEUE_URL": "iq-url"}, "HttpApi POST /webhooks/bigcommerce/{storeId}"},
+		"PollFunction":      {"poll", 120, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_INGEST_QUEUE_URL": "iq-url"}, "Schedule rate(5 minutes)"},
+		"IngestFunction":    {"ingest", 30, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_PUSH_QUEUE_URL": "pq-url", "SHIPRELAY_INGEST_QUEUE_URL": "iq-url"}, "SQS IngestQueue 10 1 5"},
+		"PushFunction":      {"push", 60, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_PUSH_QUEUE_URL": "pq-url"}, "SQS PushQueue 100 2 2"},
+		"ReconcileFunction": {"reconcile", 120, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_PUSH_QUEUE_URL": "pq-url"}, "Schedule rate(15 minutes)"},
 	}
 	if len(fns) != len(wants) {
 		t.Fatalf("%d functions, want %d", len(fns), len(wants))

@@ -30,6 +30,7 @@ import (
 	"github.com/shiprelay/shiprelay/shared/order"
 	"github.com/shiprelay/shiprelay/shared/poll"
 	"github.com/shiprelay/shiprelay/shared/push"
+	"github.com/shiprelay/shiprelay/shared/reconcile"
 	"github.com/shiprelay/shiprelay/shared/retry"
 	"github.com/shiprelay/shiprelay/shared/secrets"
 	"github.com/shiprelay/shiprelay/shared/sqs"
@@ -48,7 +49,7 @@ const (
 )
 
 // Functions lists the function names Build knows (functions/<name>).
-var Functions = []string{"webhook", "poll", "ingest", "push"}
+var Functions = []string{"webhook", "poll", "ingest", "push", "reconcile"}
 
 // Deps are the adapters shared by every function of one process.
 type Deps struct {
@@ -198,6 +199,13 @@ func (d *Deps) Handler(name string) (lambda.Handler, error) {
 			Config: d.Config, Ledger: d.Ledger, Retry: &lambdaio.Retrier{Visibility: pushQ, Policy: retry.Default, Log: d.Log},
 			Log: d.Log, Metrics: d.Metrics, Account: d.clients.shipStation,
 		}
+		return lambda.NewHandler(s.Handle), nil
+	case "reconcile":
+		pushQ, err := d.queue(EnvPushQueue)
+		if err != nil {
+			return nil, err
+		}
+		s := &reconcile.Service{Config: d.Config, Ledger: d.Ledger, Push: pushQ, Log: d.Log, Metrics: d.Metrics}
 		return lambda.NewHandler(s.Handle), nil
 	}
 	return nil, fmt.Errorf("unknown function %q (known: %s)", name, strings.Join(Functions, ", "))

@@ -51,7 +51,15 @@ type Settings struct {
 	// MaxBudgetWait is the longest a function sleeps for rate budget before
 	// deferring the work to its queue. Default 20s.
 	MaxBudgetWait Duration `yaml:"maxBudgetWait"`
+	// ReconcileAfter is how long an order may stay pending in the ledger
+	// (since its last ledger write) before the reconcile sweep re-drives its
+	// push. It must be longer than a push normally takes, so that the sweep
+	// only re-drives work whose message was lost. Default 10m, at least 1m.
+	ReconcileAfter Duration `yaml:"reconcileAfter"`
 }
+
+// MinReconcileAfter is the smallest settings.reconcileAfter accepted.
+const MinReconcileAfter = time.Minute
 
 // ShipStationAccount is one ShipStation API key pair.
 type ShipStationAccount struct {
@@ -154,6 +162,9 @@ func (c *Config) applyDefaults() {
 	if s.MaxBudgetWait == 0 {
 		s.MaxBudgetWait = Duration(20 * time.Second)
 	}
+	if s.ReconcileAfter == 0 {
+		s.ReconcileAfter = Duration(10 * time.Minute)
+	}
 	for i := range c.ShipStation {
 		a := &c.ShipStation[i]
 		if a.BaseURL == "" {
@@ -188,6 +199,9 @@ func (c *Config) validate() error {
 	}
 	if c.Settings.PollOverlap < 0 {
 		bad("settings.pollOverlap", "must not be negative")
+	}
+	if c.Settings.ReconcileAfter < Duration(MinReconcileAfter) {
+		bad("settings.reconcileAfter", "%s is shorter than %s (a shorter grace re-drives pushes still in flight)", c.Settings.ReconcileAfter.D(), MinReconcileAfter)
 	}
 	c.byAccount = map[string]*ShipStationAccount{}
 	for i := range c.ShipStation {

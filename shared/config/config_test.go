@@ -43,6 +43,9 @@ func TestParseGoodConfigAppliesDefaults(t *testing.T) {
 	if got := c.Settings.PollInterval.D(); got != 5*time.Minute {
 		t.Errorf("pollInterval default = %v", got)
 	}
+	if got := c.Settings.ReconcileAfter.D(); got != 10*time.Minute {
+		t.Errorf("reconcileAfter default = %v", got)
+	}
 	a := c.Account("main")
 	if a == nil || a.BaseURL != DefaultShipStationURL || a.RequestsPerMinute != 40 {
 		t.Fatalf("account defaults: %+v", a)
@@ -69,6 +72,8 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{"unknown field", "stores: []\nbogus: 1\n", "field bogus not found"},
 		{"no stores", "shipstation: []\n", "stores: at least one store"},
 		{"bad duration", "settings: {pollOverlap: soon}\nstores: []\n", `"soon" is not a duration`},
+		{"reconcile grace too short", "settings: {reconcileAfter: 30s}\nstores: []\n", `settings.reconcileAfter: 30s is shorter than 1m0s`},
+		{"negative reconcile grace", "settings: {reconcileAfter: -5m}\nstores: []\n", `settings.reconcileAfter: -5m0s is shorter`},
 		{"unknown account", `
 shipstation: [{id: main, credentialsSecret: s}]
 stores: [{id: a, channel: bigcommerce, credentialsSecret: s, bigcommerce: {storeHash: h}, shipstation: {account: nope}}]`,
