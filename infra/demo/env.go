@@ -175,7 +175,7 @@ func Up(ctx context.Context, o EnvOptions) (*Env, error) {
 	if e.Dir, err = os.MkdirTemp("", "shiprelay-demo-"); err != nil {
 		return nil, err
 	}
-	cfgPath, secPath, err := writeConfig(e.Dir, bcURL, ssURL)
+	cfgPath, secPath, err := writeConfig(e.Dir, bcURL, ssURL, o.BigCommerceQuota)
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +237,7 @@ func Up(ctx context.Context, o EnvOptions) (*Env, error) {
 	return e, nil
 }
 
-func writeConfig(dir, bcURL, ssURL string) (cfgPath, secPath string, err error) {
+func writeConfig(dir, bcURL, ssURL string, bcQuota int) (cfgPath, secPath string, err error) {
 	cfg := fmt.Sprintf(`# Written by the demo: one BigCommerce store and one ShipStation account, both simulated.
 settings:
   pollOverlap: 2m
@@ -253,12 +253,12 @@ stores:
     credentialsSecret: shiprelay/bigcommerce/%s
     bigcommerce:
       storeHash: %s
-      requestsPer30s: 450
+      requestsPer30s: %d
       webhookHeader: %s
     shipstation:
       account: %s
       storeId: %d
-`, shipStationAcc, shipStationAcc, ssURL, StoreID, bcURL, StoreID, StoreHash, webhookHeader, shipStationAcc, ShipStationID)
+`, shipStationAcc, shipStationAcc, ssURL, StoreID, bcURL, StoreID, StoreHash, bcQuota, webhookHeader, shipStationAcc, ShipStationID)
 	sec := map[string]any{
 		"shiprelay/shipstation/" + shipStationAcc: map[string]string{"apiKey": ssKey, "apiSecret": ssSecret},
 		"shiprelay/bigcommerce/" + StoreID:        map[string]string{"accessToken": bcToken, "webhookSecret": webhookSecret},
