@@ -87,7 +87,13 @@ func (b *Budget) Observe(ctx context.Context, key string, lim ratelimit.Limit, r
 		if err != nil {
 			return err
 		}
-		next := cur.Observe(lim, remaining, reset, b.now())
+		now := b.now()
+		next := cur.Observe(lim, remaining, reset, now)
+		if refilled := cur.Refill(lim, now); next.Tokens == refilled.Tokens && next.BlockedUntil.Equal(refilled.BlockedUntil) {
+			// The API agrees with the bucket: nothing to correct, and no
+			// write to contend with every other caller's Take.
+			return nil
+		}
 		err = b.write(ctx, key, next, rev)
 		if err == nil {
 			return nil
