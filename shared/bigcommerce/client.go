@@ -10,20 +10,18 @@
 package bigcommerce
 
 import (
-	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/shiprelay/shiprelay/shared/config"
 	"github.com/shiprelay/shiprelay/shared/errs"
+	"github.com/shiprelay/shiprelay/shared/httpapi"
 	"github.com/shiprelay/shiprelay/shared/ratelimit"
 )
 
@@ -40,13 +38,6 @@ const OverloadRetryAfter = 30 * time.Second
 
 // DefaultTimeout bounds one request when Client.HTTP is nil.
 const DefaultTimeout = 30 * time.Second
-
-// maxBody caps a success body we decode; maxErrBody an error body we read.
-const (
-	maxBody    = 32 << 20
-	maxErrBody = 64 << 10
-	maxMsg     = 300
-)
 
 // defaultHTTP is used when Client.HTTP is nil; http.DefaultClient has no timeout.
 var defaultHTTP = &http.Client{Timeout: DefaultTimeout}
@@ -74,27 +65,6 @@ type Client struct {
 	MaxWait time.Duration
 }
 
-func (c *Client) httpClient() *http.Client {
-	if c.HTTP != nil {
-		return c.HTTP
-	}
-	return defaultHTTP
-}
-
-func (c *Client) budgetKey() string {
-	if c.BudgetKey != "" {
-		return c.BudgetKey
-	}
-	return "bigcommerce:" + c.StoreHash + ":*"
-}
-
-func (c *Client) limit() ratelimit.Limit {
-	if c.Limit == (ratelimit.Limit{}) {
-		return ratelimit.PerWindow(150, 30*time.Second)
-	}
-	return c.Limit
-}
-
 func (c *Client) endpoint(path string, q url.Values) (string, error) {
 	base := c.BaseURL
 	if base == "" {
@@ -114,211 +84,51 @@ func (c *Client) endpoint(path string, q url.Values) (string, error) {
 // what the object ("order 123"); both appear in every error. It returns the
 // HTTP status on success (so callers can tell 204 apart). out may be nil.
 func (c *Client) do(ctx context.Context, op, what, method, path string, q url.Values, in, out any) (int, error) {
-	fail := func(kind errs.Kind, err error) *errs.Error {
-		return errs.E(kind, op, fmt.Errorf("%s: %w", what, err))
-	}
 	u, err := c.endpoint(path, q)
 	if err != nil {
-		return 0, fail(errs.Invalid, err)
+		return 0, httpapi.Fail(errs.Invalid, op, what, err)
 	}
 	if c.AccessToken == "" {
-		return 0, fail(errs.Unauthorised, errors.New("no access token configured"))
+		return 0, httpapi.Fail(errs.Unauthorised, op, what, errors.New("no access token configured"))
 	}
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return 0, fail(errs.Invalid, fmt.Errorf("encode request: %w", err))
-		}
-		body = bytes.NewReader(b)
+	api := httpapi.Caller{
+		HTTP:      cmp.Or(c.HTTP, defaultHTTP),
+		Budget:    c.Budget,
+		BudgetKey: cmp.Or(c.BudgetKey, "bigcommerce:"+c.StoreHash+":*"),
+		Limit:     cmp.Or(c.Limit, ratelimit.PerWindow(150, 30*time.Second)),
+		MaxWait:   c.MaxWait,
+		Authorize: func(r *http.Request) { r.Header.Set("X-Auth-Token", c.AccessToken) },
+		Observe:   httpapi.WindowHeaders{Remaining: HeaderRequestsLeft, Reset: HeaderTimeResetMs, Unit: time.Millisecond}.Observe,
+		Classify:  classify,
+		Message:   vendorMessage,
 	}
-	if c.Budget != nil {
-		if err := ratelimit.Wait(ctx, c.Budget, c.budgetKey(), c.limit(), 1, c.MaxWait); err != nil {
-			return 0, budgetError(op, what, err)
-		}
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
-	if err != nil {
-		return 0, fail(errs.Invalid, fmt.Errorf("build request: %w", err))
-	}
-	req.Header.Set("X-Auth-Token", c.AccessToken)
-	req.Header.Set("Accept", "application/json")
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.httpClient().Do(req)
-	if err != nil {
-		// Timeouts, refused connections, resets, cancelled contexts.
-		return 0, fail(errs.Transient, err)
-	}
-	defer resp.Body.Close()
-	c.observe(ctx, resp)
-
-	switch s := resp.StatusCode; {
-	case s == http.StatusNoContent:
-		drain(resp.Body)
-		return s, nil
-	case s >= 200 && s < 300:
-		if err := decodeBody(resp.Body, out); err != nil {
-			return s, fail(kindOfDecode(err), fmt.Errorf("HTTP %d: decode response: %w", s, err))
-		}
-		return s, nil
-	default:
-		msg := vendorMessage(resp.Body)
-		kind, retry := classify(resp)
-		e := fail(kind, httpError(s, msg))
-		if retry > 0 {
-			e = e.WithRetryAfter(retry)
-		}
-		return s, e
-	}
-}
-
-// observe reports the rate-limit headers to the budget. A failure to record
-// them must not fail a request that already happened (it may have been a
-// write), so the budget's error is dropped: the next response corrects it.
-func (c *Client) observe(ctx context.Context, resp *http.Response) {
-	if c.Budget == nil {
-		return
-	}
-	left, okLeft := intHeader(resp.Header, HeaderRequestsLeft)
-	resetMs, okReset := intHeader(resp.Header, HeaderTimeResetMs)
-	if !okLeft && resp.StatusCode == http.StatusTooManyRequests && okReset {
-		left, okLeft = 0, true
-	}
-	if !okLeft {
-		return
-	}
-	var reset time.Duration
-	if okReset && resetMs > 0 {
-		reset = time.Duration(resetMs) * time.Millisecond
-	}
-	_ = c.Budget.Observe(ctx, c.budgetKey(), c.limit(), int(left), reset)
+	return api.Do(ctx, op, what, method, u, in, out)
 }
 
 // classify maps a non-2xx response to an error kind and the wait to ask for.
 func classify(resp *http.Response) (errs.Kind, time.Duration) {
-	s := resp.StatusCode
-	switch {
+	switch s := resp.StatusCode; {
 	case s == http.StatusTooManyRequests:
-		if ms, ok := intHeader(resp.Header, HeaderTimeResetMs); ok {
+		if ms, ok := httpapi.IntHeader(resp.Header, HeaderTimeResetMs); ok {
 			return errs.Transient, max(time.Duration(ms)*time.Millisecond, time.Millisecond)
 		}
-		if _, ok := intHeader(resp.Header, HeaderRequestsLeft); ok {
+		if _, ok := httpapi.IntHeader(resp.Header, HeaderRequestsLeft); ok {
 			return errs.Transient, time.Second
 		}
-		if d := retryAfterHeader(resp.Header); d > OverloadRetryAfter {
+		if d := httpapi.RetryAfter(resp.Header); d > OverloadRetryAfter {
 			return errs.Transient, d
 		}
 		return errs.Transient, OverloadRetryAfter
-	case s == http.StatusUnauthorized || s == http.StatusForbidden:
-		return errs.Unauthorised, 0
-	case s == http.StatusNotFound:
-		return errs.NotFound, 0
-	case s == http.StatusRequestTimeout:
-		return errs.Transient, 0
 	case s >= 500:
-		return errs.Transient, retryAfterHeader(resp.Header)
-	case s >= 400:
-		return errs.Invalid, 0
+		return errs.Transient, httpapi.RetryAfter(resp.Header)
 	}
-	// 1xx/3xx that the HTTP client did not resolve: not understood.
-	return errs.Other, 0
-}
-
-func httpError(status int, msg string) error {
-	if msg == "" {
-		return fmt.Errorf("HTTP %d", status)
-	}
-	return fmt.Errorf("HTTP %d: %s", status, msg)
-}
-
-// budgetError classifies a failure to get a token from the shared budget.
-func budgetError(op, what string, err error) error {
-	var d *ratelimit.ErrDeferred
-	switch {
-	case errors.As(err, &d):
-		return errs.E(errs.Transient, op, fmt.Errorf("%s: %w", what, err)).WithRetryAfter(d.Wait)
-	case errs.KindOf(err) != errs.Other:
-		return errs.E(errs.KindOf(err), op, fmt.Errorf("%s: rate budget: %w", what, err))
-	}
-	return errs.E(errs.Transient, op, fmt.Errorf("%s: rate budget: %w", what, err))
-}
-
-func intHeader(h http.Header, name string) (int64, bool) {
-	v := strings.TrimSpace(h.Get(name))
-	if v == "" {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		return 0, false
-	}
-	return n, true
-}
-
-// retryAfterHeader reads a standard Retry-After in seconds (dates ignored).
-func retryAfterHeader(h http.Header) time.Duration {
-	n, ok := intHeader(h, "Retry-After")
-	if !ok || n > 24*3600 {
-		return 0
-	}
-	return time.Duration(n) * time.Second
-}
-
-func drain(r io.Reader) { _, _ = io.Copy(io.Discard, io.LimitReader(r, maxErrBody)) }
-
-// Errors of decodeBody that a retry will not cure.
-var (
-	errEmptyBody    = errors.New("empty body")
-	errBodyTooLarge = fmt.Errorf("body larger than %d bytes", maxBody)
-)
-
-func decodeBody(r io.Reader, out any) error {
-	if out == nil {
-		drain(r)
-		return nil
-	}
-	lr := &io.LimitedReader{R: r, N: maxBody + 1}
-	dec := json.NewDecoder(lr)
-	if err := dec.Decode(out); err != nil {
-		if errors.Is(err, io.EOF) {
-			return errEmptyBody
-		}
-		if lr.N <= 0 {
-			return errBodyTooLarge
-		}
-		return err
-	}
-	drain(r)
-	return nil
-}
-
-// kindOfDecode: a body that arrived whole but does not match the contract
-// will not get better on retry (Invalid); a body cut short (connection reset,
-// unexpected EOF) may (Transient).
-func kindOfDecode(err error) errs.Kind {
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return errs.Transient
-	}
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	var fe *fieldError
-	if errors.As(err, &se) || errors.As(err, &te) || errors.As(err, &fe) ||
-		errors.Is(err, errEmptyBody) || errors.Is(err, errBodyTooLarge) {
-		return errs.Invalid
-	}
-	return errs.Transient
+	return httpapi.StatusKind(resp.StatusCode), 0
 }
 
 // vendorMessage extracts BigCommerce's error text from an error body:
 // V2 `[{"status":400,"message":"..."}]` or V3 `{"status":422,"title":"..."}`.
 // Anything else (HTML, free text) is not copied: it could echo buyer data.
-func vendorMessage(r io.Reader) string {
-	b, err := io.ReadAll(io.LimitReader(r, maxErrBody))
-	if err != nil || len(b) == 0 {
-		return ""
-	}
+func vendorMessage(b []byte) string {
 	type item struct {
 		Message string `json:"message"`
 		Title   string `json:"title"`
@@ -348,15 +158,5 @@ func vendorMessage(r io.Reader) string {
 			msgs = append(msgs, m)
 		}
 	}
-	return truncate(strings.Join(msgs, "; "), maxMsg)
-}
-
-// truncate collapses whitespace and cuts s to n runes.
-func truncate(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
+	return strings.Join(msgs, "; ")
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shiprelay/shiprelay/shared/errs"
+	"github.com/shiprelay/shiprelay/shared/httpapi"
 )
 
 // PageLimit is the page size used when a method fetches every page.
@@ -67,7 +68,7 @@ func (c *Client) ListOrders(ctx context.Context, q ListOrdersQuery) ([]Order, er
 	}
 	var out []Order
 	if _, err := c.do(ctx, op, what, http.MethodGet, "/orders", v, nil, &out); err != nil {
-		if errors.Is(err, errEmptyBody) {
+		if errors.Is(err, httpapi.ErrEmptyBody) {
 			return nil, nil
 		}
 		return nil, err
@@ -128,7 +129,7 @@ func fetchAll[T any](ctx context.Context, c *Client, op string, orderID int64, s
 		var batch []T
 		status, err := c.do(ctx, op, what, http.MethodGet, "/orders/"+itoa(orderID)+sub, v, nil, &batch)
 		if err != nil {
-			if errors.Is(err, errEmptyBody) {
+			if errors.Is(err, httpapi.ErrEmptyBody) {
 				break
 			}
 			return nil, err

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+
+	"github.com/shiprelay/shiprelay/shared/httpapi"
 )
 
 // FlexString is a field the spec types loosely ("Float, Float-As-String,
@@ -12,38 +14,31 @@ import (
 // float64. null decodes to "". It encodes as a JSON string.
 type FlexString string
 
-// fieldError is a decode error raised by this package's own JSON types; its
-// message never contains the value.
-type fieldError struct{ msg string }
-
-// Error returns the message.
-func (e *fieldError) Error() string { return e.msg }
-
 // UnmarshalJSON accepts a string, a number or null.
 func (f *FlexString) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {
 	case len(b) == 0:
-		return &fieldError{"empty value"}
+		return httpapi.FieldError("empty value")
 	case string(b) == "null":
 		*f = ""
 		return nil
 	case b[0] == '"':
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
-			return &fieldError{"malformed string"}
+			return httpapi.FieldError("malformed string")
 		}
 		*f = FlexString(s)
 		return nil
 	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
 		var n json.Number
 		if err := json.Unmarshal(b, &n); err != nil {
-			return &fieldError{"malformed number"}
+			return httpapi.FieldError("malformed number")
 		}
 		*f = FlexString(n)
 		return nil
 	}
-	return &fieldError{"expected a string, a number or null"}
+	return httpapi.FieldError("expected a string, a number or null")
 }
 
 // MarshalJSON encodes the text as a JSON string.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // America/Los_Angeles must load in a Lambda without zoneinfo
+
+	"github.com/shiprelay/shiprelay/shared/httpapi"
 )
 
 // TimeLayout is how ShipStation V1 writes timestamps: US Pacific wall-clock
@@ -48,13 +50,6 @@ func ParseTime(s string) (time.Time, error) {
 	return time.Time{}, errors.New("not a ShipStation timestamp")
 }
 
-// fieldError is a decode error of this package's JSON types; it never
-// contains the value.
-type fieldError struct{ msg string }
-
-// Error returns the message.
-func (e *fieldError) Error() string { return e.msg }
-
 // Time is a ShipStation V1 timestamp. It holds the instant (use .UTC());
 // on the wire it is Pacific wall-clock text. The zero Time encodes as null
 // (and is omitted by omitzero); null and "" decode to the zero Time.
@@ -77,7 +72,7 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return &fieldError{"timestamp must be a string"}
+		return httpapi.FieldError("timestamp must be a string")
 	}
 	if strings.TrimSpace(s) == "" {
 		*t = Time{}
@@ -85,7 +80,7 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	}
 	v, err := ParseTime(s)
 	if err != nil {
-		return &fieldError{"timestamp is not in ShipStation's format"}
+		return httpapi.FieldError("timestamp is not in ShipStation's format")
 	}
 	*t = Time{v}
 	return nil
