@@ -51,6 +51,16 @@
 // Rate bucket, pk=RATE#<key> sk=RATE: tokens (N), updatedAt, blockedUntil
 // (ratelimit.Bucket), rev (N), ttl (a week after the last use).
 //
+// Label, pk=SHIP#<account>:<shipmentId> sk=SHIP: data (shipment.Shipment),
+// updatedAt. A void is final: a stale unvoided read never overwrites it.
+//
+// OrderKey, pk=OKEY#<account>#<orderKey> sk=OKEY: orderId, group; written in
+// MarkPushed's transaction, so every label's orderKey leads to its order.
+//
+// Notification, pk=ORDER#<id> sk=N#<notification id>: data
+// (shipment.Notification), nstate; created with attribute_not_exists, so a
+// label is planned for an order exactly once however often it is seen.
+//
 // # Consistency
 //
 // Upsert and MarkPushed read the order item (strongly consistent), decide,

@@ -287,10 +287,17 @@ func (l *Ledger) MarkPushed(ctx context.Context, id order.ID, p ledger.Push, now
 		ev := order.Event{At: now, Kind: order.EventPushed, Message: clip(fmt.Sprintf(
 			"group %q pushed as ShipStation order %d (account %s, orderKey %s, version %s, status %s)",
 			p.Group, p.ShipStationOrderID, p.Account, p.OrderKey, fmtTime(p.Version), p.Status))}
-		err = l.transact(ctx, []types.TransactWriteItem{
+		items := []types.TransactWriteItem{
 			{Update: orderUpdate},
 			{Put: &types.Put{TableName: aws.String(l.Table), Item: historyItem(id, ev)}},
-		})
+		}
+		if p.OrderKey != "" && p.Account != "" {
+			// Labels name their order by orderKey: remember where it leads.
+			items = append(items, types.TransactWriteItem{Put: &types.Put{
+				TableName: aws.String(l.Table), Item: orderKeyItem(p.Account, p.OrderKey, id, p.Group),
+			}})
+		}
+		err = l.transact(ctx, items)
 		if err == nil {
 			return nil
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/shiprelay/shiprelay/shared/order"
+	"github.com/shiprelay/shiprelay/shared/shipment"
 )
 
 // State is where an order stands in shiprelay's own pipeline (not the
@@ -167,4 +168,26 @@ func ExceptionID(op string, key ...string) string {
 		return op + ":" + hex.EncodeToString(b[:])
 	}
 	return op + ":" + strings.Join(key, ":")
+}
+
+// Shipments is the ledger of ShipStation labels and of the notifications
+// that relay them to the channels.
+type Shipments interface {
+	// RecordShipment stores a label by its key. It returns the label as it
+	// was stored before the call (nil when new), so the caller sees a void.
+	// Recording the same content again writes nothing.
+	RecordShipment(ctx context.Context, s shipment.Shipment, now time.Time) (prev *shipment.Shipment, err error)
+	// ResolveOrderKey finds the order and ship group a ShipStation orderKey
+	// was pushed for by account (errs.NotFound when shiprelay never pushed it).
+	ResolveOrderKey(ctx context.Context, account, orderKey string) (order.ID, string, error)
+	// PlanNotification creates n unless a notification with its ID exists,
+	// with a history event on its order; created is false for a replay.
+	PlanNotification(ctx context.Context, n shipment.Notification) (created bool, err error)
+	// Notifications lists an order's notifications.
+	Notifications(ctx context.Context, id order.ID) ([]shipment.Notification, error)
+	// SettleNotification moves a notification out of Planned (to Confirmed,
+	// Skipped or Failed, with the channel's reference or a reason). A
+	// confirmed notification never changes again: settling it is a no-op
+	// that returns its stored state.
+	SettleNotification(ctx context.Context, id order.ID, notificationID string, st shipment.State, ref, reason string, now time.Time) (shipment.Notification, error)
 }
