@@ -241,8 +241,13 @@ func (n *normalizer) build(storeID string, o *Order, products []Product, addrs [
 			Phone:   a.Phone,
 			Email:   a.Email,
 		}
+		ref := ""
+		if a.ID > 0 {
+			ref = itoa(a.ID)
+		}
 		return order.ShipGroup{
 			Key:            key,
+			ChannelRef:     ref,
 			ShipTo:         order.Address{City: a.City, State: a.State, PostalCode: a.Zip, Country: a.CountryISO2},
 			ShippingMethod: a.ShippingMethod,
 			ShippingCost:   n.money(field+".cost_inc_tax", a.CostIncTax),

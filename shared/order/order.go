@@ -168,7 +168,10 @@ type Item struct {
 type ShipGroup struct {
 	// Key is stable for the group ("" for the only group of a single-address
 	// order, else the channel's address id).
-	Key            string  `json:"key"`
+	Key string `json:"key"`
+	// ChannelRef is the channel's own id of the destination (BigCommerce
+	// order_address_id), which shipment confirmations must name.
+	ChannelRef     string  `json:"channelRef,omitempty"`
 	ShipTo         Address `json:"shipTo"`
 	ShippingMethod string  `json:"shippingMethod,omitempty"`
 	ShippingCost   Decimal `json:"shippingCost,omitempty"`
