@@ -16,6 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/shiprelay/shiprelay/shared/carrier"
 	"github.com/shiprelay/shiprelay/shared/order"
 	"github.com/shiprelay/shiprelay/shared/ratelimit"
 )
@@ -87,6 +88,39 @@ type Store struct {
 
 	// ShipStation says where this store's orders go.
 	ShipStation ShipStationTarget `yaml:"shipstation"`
+
+	// Notify says how shipments are reported back to the channel.
+	Notify Notify `yaml:"notify"`
+	// Carriers overrides the carrier map for this store (see package carrier).
+	Carriers carrier.Overrides `yaml:"carriers"`
+
+	carriers *carrier.Map `yaml:"-"`
+}
+
+// Notify is a store's shipment-notification setting.
+type Notify struct {
+	// Channel turns confirming shipments on the channel on or off
+	// (ShipStation's "marketplace notification" flag). Default on.
+	Channel *bool `yaml:"channel"`
+	// EmailCustomer asks the channel to email the buyer, where the channel's
+	// API has such a switch. BigCommerce has none: its store notification
+	// settings decide. Default on.
+	EmailCustomer *bool `yaml:"emailCustomer"`
+}
+
+// Enabled reports whether the channel is told of shipments.
+func (n Notify) Enabled() bool { return n.Channel == nil || *n.Channel }
+
+// Emails reports whether the channel should email the buyer.
+func (n Notify) Emails() bool { return n.EmailCustomer == nil || *n.EmailCustomer }
+
+// CarrierMap returns the store's carrier map: the defaults with its
+// overrides applied.
+func (s *Store) CarrierMap() *carrier.Map {
+	if s.carriers == nil {
+		return carrier.Default()
+	}
+	return s.carriers
 }
 
 // BigCommerceStore holds BigCommerce-specific settings.
@@ -258,6 +292,13 @@ func (c *Config) validate() error {
 			bad(f+".shipstation.account", "is required")
 		} else if c.byAccount[s.ShipStation.Account] == nil {
 			bad(f+".shipstation.account", "%q is not a declared shipstation account", s.ShipStation.Account)
+		}
+		if len(s.Carriers) > 0 {
+			m, err := carrier.Default().With(s.Carriers)
+			if err != nil {
+				bad(f+".carriers", "%v", err)
+			}
+			s.carriers = m
 		}
 		if s.ShipStation.StoreID < 0 {
 			bad(f+".shipstation.storeId", "must be positive")

@@ -114,3 +114,56 @@ stores: [{id: a, channel: bigcommerce, credentialsSecret: s, bigcommerce: {store
 		})
 	}
 }
+
+func TestStoreNotifyAndCarrierOverrides(t *testing.T) {
+	c, err := Parse([]byte(`
+shipstation: [{id: main, credentialsSecret: s}]
+stores:
+  - id: a
+    channel: bigcommerce
+    credentialsSecret: s
+    bigcommerce: {storeHash: h}
+    shipstation: {account: main}
+    notify: {channel: false}
+    carriers:
+      acme_freight:
+        name: Acme Freight
+        trackingCapable: true
+        amazon: {carrierCode: Other}
+        ebay: {shippingCarrierCode: Other}
+        bigcommerce: {shipping_provider: "", tracking_carrier: ""}
+  - id: b
+    channel: bigcommerce
+    credentialsSecret: s
+    bigcommerce: {storeHash: h2}
+    shipstation: {account: main}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := c.Store("a"), c.Store("b")
+	if a.Notify.Enabled() || !a.Notify.Emails() || !b.Notify.Enabled() {
+		t.Fatalf("notify settings: a %+v b %+v", a.Notify, b.Notify)
+	}
+	if r := a.CarrierMap().Lookup(order.Amazon, "acme_freight", ""); !r.Known || r.Name != "Acme Freight" {
+		t.Fatalf("override not applied: %+v", r)
+	}
+	if r := b.CarrierMap().Lookup(order.Amazon, "acme_freight", ""); r.Known {
+		t.Fatalf("override leaked to another store: %+v", r)
+	}
+	_, err = Parse([]byte(`
+shipstation: [{id: main, credentialsSecret: s}]
+stores:
+  - id: a
+    channel: bigcommerce
+    credentialsSecret: s
+    bigcommerce: {storeHash: h}
+    shipstation: {account: main}
+    carriers:
+      ups:
+        bigcommerce: {shipping_provider: dhl}
+`))
+	if err == nil || !strings.Contains(err.Error(), "stores[0].carriers") {
+		t.Fatalf("bad override: %v", err)
+	}
+}

@@ -53,3 +53,25 @@ type Push struct {
 	// behind a message, and always pushes the ledger's current version.
 	Version time.Time `json:"version"`
 }
+
+// Shipments asks the shipments function to read labels from ShipStation:
+// either the resource a SHIP_NOTIFY webhook named, or a window of a
+// scheduled pull.
+type Shipments struct {
+	// Account is the ShipStation account (config id).
+	Account string `json:"account"`
+	// ResourceURL is the validated SHIP_NOTIFY resource.
+	ResourceURL string `json:"resourceUrl,omitempty"`
+	// From and To bound a pull by label creation time.
+	From time.Time `json:"from,omitzero"`
+	To   time.Time `json:"to,omitzero"`
+	// ReceivedAt is when the hub heard of the labels.
+	ReceivedAt time.Time `json:"receivedAt"`
+}
+
+// Notify asks a channel's notify function to confirm one planned
+// notification.
+type Notify struct {
+	OrderID        order.ID `json:"orderId"`
+	NotificationID string   `json:"notificationId"`
+}
