@@ -26,30 +26,42 @@ import (
 	"github.com/shiprelay/shiprelay/shared/dynamo"
 	"github.com/shiprelay/shiprelay/shared/ingest"
 	"github.com/shiprelay/shiprelay/shared/lambdaio"
+	"github.com/shiprelay/shiprelay/shared/notify"
 	"github.com/shiprelay/shiprelay/shared/obs"
 	"github.com/shiprelay/shiprelay/shared/order"
 	"github.com/shiprelay/shiprelay/shared/poll"
 	"github.com/shiprelay/shiprelay/shared/push"
+	"github.com/shiprelay/shiprelay/shared/queue"
 	"github.com/shiprelay/shiprelay/shared/reconcile"
+	"github.com/shiprelay/shiprelay/shared/relay"
 	"github.com/shiprelay/shiprelay/shared/retry"
 	"github.com/shiprelay/shiprelay/shared/secrets"
+	"github.com/shiprelay/shiprelay/shared/shipstation"
 	"github.com/shiprelay/shiprelay/shared/sqs"
 	"github.com/shiprelay/shiprelay/shared/webhook"
 )
 
 // Environment variables every function reads (declared in template.yaml).
 const (
-	EnvTable        = "SHIPRELAY_TABLE"
-	EnvIngestQueue  = "SHIPRELAY_INGEST_QUEUE_URL"
-	EnvPushQueue    = "SHIPRELAY_PUSH_QUEUE_URL"
-	EnvConfig       = "SHIPRELAY_CONFIG"       // a secret name, or "file:<path>"
-	EnvSecretsFile  = "SHIPRELAY_SECRETS_FILE" // local stack only: secrets from a JSON file
-	EnvLogLevel     = "SHIPRELAY_LOG_LEVEL"    // DEBUG, INFO, WARN, ERROR
-	EnvMetricsSpace = "SHIPRELAY_METRICS_NAMESPACE"
+	EnvTable       = "SHIPRELAY_TABLE"
+	EnvIngestQueue = "SHIPRELAY_INGEST_QUEUE_URL"
+	EnvPushQueue   = "SHIPRELAY_PUSH_QUEUE_URL"
+	// EnvShipmentsQueue is the queue of label reads (SHIP_NOTIFY and pulls).
+	EnvShipmentsQueue = "SHIPRELAY_SHIPMENTS_QUEUE_URL"
+	// EnvNotifyBigCommerceQueue is BigCommerce's notify queue.
+	EnvNotifyBigCommerceQueue = "SHIPRELAY_NOTIFY_BIGCOMMERCE_QUEUE_URL"
+	// EnvNotifyChannel and EnvNotifyQueue configure one notify function:
+	// the channel it confirms on and its own queue (for backoff).
+	EnvNotifyChannel = "SHIPRELAY_NOTIFY_CHANNEL"
+	EnvNotifyQueue   = "SHIPRELAY_NOTIFY_QUEUE_URL"
+	EnvConfig        = "SHIPRELAY_CONFIG"       // a secret name, or "file:<path>"
+	EnvSecretsFile   = "SHIPRELAY_SECRETS_FILE" // local stack only: secrets from a JSON file
+	EnvLogLevel      = "SHIPRELAY_LOG_LEVEL"    // DEBUG, INFO, WARN, ERROR
+	EnvMetricsSpace  = "SHIPRELAY_METRICS_NAMESPACE"
 )
 
 // Functions lists the function names Build knows (functions/<name>).
-var Functions = []string{"webhook", "poll", "ingest", "push", "reconcile"}
+var Functions = []string{"webhook", "poll", "ingest", "push", "reconcile", "shipments", "notify"}
 
 // Deps are the adapters shared by every function of one process.
 type Deps struct {
@@ -160,18 +172,25 @@ func (d *Deps) Handler(name string) (lambda.Handler, error) {
 		if err != nil {
 			return nil, err
 		}
-		h := &webhook.BigCommerce{
-			Stores: d.clients, Claims: d.Ledger, Ingest: ingestQ, Log: d.Log,
-			DedupeTTL: d.Config.Settings.WebhookDedupeTTL.D(),
+		shipQ, err := d.queue(EnvShipmentsQueue)
+		if err != nil {
+			return nil, err
 		}
-		return lambda.NewHandler(lambdaio.HTTP(h.Handler())), nil
+		ttl := d.Config.Settings.WebhookDedupeTTL.D()
+		bc := &webhook.BigCommerce{Stores: d.clients, Claims: d.Ledger, Ingest: ingestQ, Log: d.Log, DedupeTTL: ttl}
+		ss := &webhook.ShipStation{Accounts: d.clients, Claims: d.Ledger, Shipments: shipQ, Log: d.Log, DedupeTTL: ttl}
+		return lambda.NewHandler(lambdaio.HTTP(webhook.Routes(bc, ss))), nil
 	case "poll":
 		ingestQ, err := d.queue(EnvIngestQueue)
 		if err != nil {
 			return nil, err
 		}
+		shipQ, err := d.queue(EnvShipmentsQueue)
+		if err != nil {
+			return nil, err
+		}
 		s := &poll.Service{
-			Config: d.Config, Watermarks: d.Ledger, Ingest: ingestQ, Log: d.Log, Metrics: d.Metrics,
+			Config: d.Config, Watermarks: d.Ledger, Ingest: ingestQ, Shipments: shipQ, Log: d.Log, Metrics: d.Metrics,
 			Listers: map[order.Channel]poll.Lister{order.BigCommerce: d.clients},
 		}
 		return lambda.NewHandler(s.Handle), nil
@@ -200,6 +219,38 @@ func (d *Deps) Handler(name string) (lambda.Handler, error) {
 			Log: d.Log, Metrics: d.Metrics, Account: d.clients.shipStation,
 		}
 		return lambda.NewHandler(s.Handle), nil
+	case "shipments":
+		shipQ, err := d.queue(EnvShipmentsQueue)
+		if err != nil {
+			return nil, err
+		}
+		notifyBC, err := d.queue(EnvNotifyBigCommerceQueue)
+		if err != nil {
+			return nil, err
+		}
+		s := &relay.Service{
+			Config: d.Config, Ledger: d.Ledger, Source: d.clients.labels, Log: d.Log, Metrics: d.Metrics,
+			Notify: map[order.Channel]queue.Sender{order.BigCommerce: notifyBC},
+			Retry:  &lambdaio.Retrier{Visibility: shipQ, Policy: retry.Default, Log: d.Log},
+		}
+		return lambda.NewHandler(s.Handle), nil
+	case "notify":
+		own, err := d.queue(EnvNotifyQueue)
+		if err != nil {
+			return nil, err
+		}
+		var c notify.Confirmer
+		switch ch := order.Channel(d.getenv(EnvNotifyChannel)); ch {
+		case order.BigCommerce:
+			c = &notify.BigCommerce{Client: d.clients.bigCommerceClient, Carriers: d.carriers}
+		default:
+			return nil, fmt.Errorf("%s=%q: no notifier for that channel", EnvNotifyChannel, ch)
+		}
+		s := &notify.Service{
+			Config: d.Config, Ledger: d.Ledger, Confirmer: c, Log: d.Log, Metrics: d.Metrics,
+			Retry: &lambdaio.Retrier{Visibility: own, Policy: retry.Default, Log: d.Log},
+		}
+		return lambda.NewHandler(s.Handle), nil
 	case "reconcile":
 		pushQ, err := d.queue(EnvPushQueue)
 		if err != nil {
@@ -226,5 +277,5 @@ type clients struct {
 	deps *Deps
 	mu   sync.Mutex
 	bc   map[string]*bcStore
-	ss   map[string]push.Creator
+	ss   map[string]*shipstation.Client
 }

@@ -7,12 +7,15 @@ import (
 	"time"
 
 	"github.com/shiprelay/shiprelay/shared/bigcommerce"
+	"github.com/shiprelay/shiprelay/shared/carrier"
 	"github.com/shiprelay/shiprelay/shared/errs"
 	"github.com/shiprelay/shiprelay/shared/order"
 	"github.com/shiprelay/shiprelay/shared/poll"
 	"github.com/shiprelay/shiprelay/shared/push"
 	"github.com/shiprelay/shiprelay/shared/ratelimit"
+	"github.com/shiprelay/shiprelay/shared/relay"
 	"github.com/shiprelay/shiprelay/shared/secrets"
+	"github.com/shiprelay/shiprelay/shared/shipment"
 	"github.com/shiprelay/shiprelay/shared/shipstation"
 	"github.com/shiprelay/shiprelay/shared/webhook"
 )
@@ -29,6 +32,8 @@ type bigCommerceCredentials struct {
 type shipStationCredentials struct {
 	APIKey    string `json:"apiKey"`
 	APISecret string `json:"apiSecret"`
+	// WebhookToken is the secret path segment of the SHIP_NOTIFY webhook.
+	WebhookToken string `json:"webhookToken"`
 }
 
 type bcStore struct {
@@ -153,8 +158,8 @@ func (c *clients) ModifiedBetween(ctx context.Context, storeID string, from, to 
 	}
 }
 
-// shipStation returns the client of a ShipStation account.
-func (c *clients) shipStation(ctx context.Context, id string) (push.Creator, error) {
+// shipStationClient returns the client of a ShipStation account.
+func (c *clients) shipStationClient(ctx context.Context, id string) (*shipstation.Client, error) {
 	a := c.deps.Config.Account(id)
 	if a == nil {
 		return nil, errs.Ef(errs.Invalid, "app", "shipstation account %q is not configured", id)
@@ -174,8 +179,97 @@ func (c *clients) shipStation(ctx context.Context, id string) (push.Creator, err
 		MaxWait: c.deps.Config.Settings.MaxBudgetWait.D(),
 	}
 	if c.ss == nil {
-		c.ss = map[string]push.Creator{}
+		c.ss = map[string]*shipstation.Client{}
 	}
 	c.ss[id] = cl
 	return cl, nil
+}
+
+// shipStation returns an account's client as the push function uses it.
+func (c *clients) shipStation(ctx context.Context, id string) (push.Creator, error) {
+	return c.shipStationClient(ctx, id)
+}
+
+// bigCommerceClient returns a store's BigCommerce client.
+func (c *clients) bigCommerceClient(ctx context.Context, storeID string) (*bigcommerce.Client, error) {
+	s, ok, err := c.bigCommerce(ctx, storeID)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errs.Ef(errs.Invalid, "app", "store %q is not a configured, enabled BigCommerce store", storeID)
+	}
+	return s.client, nil
+}
+
+// carriers returns a store's carrier map.
+func (d *Deps) carriers(storeID string) *carrier.Map {
+	if st := d.Config.Store(storeID); st != nil {
+		return st.CarrierMap()
+	}
+	return carrier.Default()
+}
+
+// ShipStationAuth implements webhook.ShipStationAccounts: the webhook
+// token lives in the account's credentials secret ("webhookToken").
+func (c *clients) ShipStationAuth(ctx context.Context, accountID string) (webhook.ShipStationAuth, bool, error) {
+	a := c.deps.Config.Account(accountID)
+	if a == nil {
+		return webhook.ShipStationAuth{}, false, nil
+	}
+	var cred shipStationCredentials
+	if err := secrets.JSON(ctx, c.deps.Secrets, a.CredentialsSecret, &cred); err != nil {
+		return webhook.ShipStationAuth{}, false, fmt.Errorf("shipstation %s credentials: %w", accountID, err)
+	}
+	if cred.WebhookToken == "" {
+		// No token configured: the account takes no webhooks (the pull
+		// still catches every label).
+		return webhook.ShipStationAuth{}, false, nil
+	}
+	return webhook.ShipStationAuth{Token: cred.WebhookToken, BaseURL: a.BaseURL}, true, nil
+}
+
+// labels returns the label source of a ShipStation account.
+func (c *clients) labels(ctx context.Context, account string) (relay.Source, error) {
+	cl, err := c.shipStationClient(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	return labelSource{client: cl, account: account}, nil
+}
+
+// labelSource reads labels through the ShipStation client.
+type labelSource struct {
+	client  *shipstation.Client
+	account string
+}
+
+func (l labelSource) convert(fn func([]shipment.Shipment) error) func([]shipstation.Shipment) error {
+	return func(page []shipstation.Shipment) error {
+		out := make([]shipment.Shipment, 0, len(page))
+		for _, s := range page {
+			d, err := shipstation.ToDomain(s, l.account)
+			if err != nil {
+				return err
+			}
+			out = append(out, d)
+		}
+		return fn(out)
+	}
+}
+
+// Resource implements relay.Source.
+func (l labelSource) Resource(ctx context.Context, raw string, fn func([]shipment.Shipment) error) error {
+	u, err := shipstation.ResourceURL(raw, l.client.BaseURL)
+	if err != nil {
+		return err
+	}
+	return l.client.AllResourceShipments(ctx, u, l.convert(fn))
+}
+
+// Window implements relay.Source.
+func (l labelSource) Window(ctx context.Context, from, to time.Time, fn func([]shipment.Shipment) error) error {
+	return l.client.AllShipments(ctx, shipstation.ShipmentsQuery{
+		CreateDateStart: from, CreateDateEnd: to, IncludeShipmentItems: true, SortBy: "CreateDate", SortDir: "ASC",
+	}, l.convert(fn))
 }

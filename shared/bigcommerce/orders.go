@@ -170,3 +170,28 @@ func (c *Client) CreateShipment(ctx context.Context, orderID int64, r ShipmentRe
 	}
 	return &s, nil
 }
+
+// ShipmentUpdate changes the tracking of a recorded shipment (a re-label
+// after a void): only the fields set are sent.
+type ShipmentUpdate struct {
+	TrackingNumber   string `json:"tracking_number,omitempty"`
+	ShippingProvider string `json:"shipping_provider,omitempty"`
+	TrackingCarrier  string `json:"tracking_carrier,omitempty"`
+	ShippingMethod   string `json:"shipping_method,omitempty"`
+	Comments         string `json:"comments,omitempty"`
+}
+
+// UpdateShipment changes a shipment's tracking
+// (PUT /v2/orders/{id}/shipments/{shipment_id}). It is idempotent.
+func (c *Client) UpdateShipment(ctx context.Context, orderID, shipmentID int64, u ShipmentUpdate) (*Shipment, error) {
+	const op = "bigcommerce.UpdateShipment"
+	what := "order " + itoa(orderID) + " shipment " + itoa(shipmentID)
+	if orderID <= 0 || shipmentID <= 0 {
+		return nil, errs.Ef(errs.Invalid, op, "%s: ids must be positive", what)
+	}
+	var s Shipment
+	if _, err := c.do(ctx, op, what, http.MethodPut, "/orders/"+itoa(orderID)+"/shipments/"+itoa(shipmentID), nil, u, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}

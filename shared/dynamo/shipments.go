@@ -83,6 +83,23 @@ func (l *Ledger) RecordShipment(ctx context.Context, sh shipment.Shipment, now t
 	return prev, nil
 }
 
+// Label implements ledger.Shipments.
+func (l *Ledger) Label(ctx context.Context, key string) (shipment.Shipment, error) {
+	const op = "dynamo.Label"
+	var sh shipment.Shipment
+	out, err := l.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(l.Table), Key: keyOf(prefixShip+key, skShip), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return sh, classify(op, err)
+	}
+	if out.Item == nil {
+		return sh, errs.Ef(errs.NotFound, op, "label %s is not recorded", key)
+	}
+	if err := decoder.Decode(out.Item[attrData], &sh); err != nil {
+		return sh, errs.E(errs.Invalid, op, fmt.Errorf("label %s: %w", key, err))
+	}
+	return sh, nil
+}
+
 // normal returns a label with its times in UTC, for comparison.
 func normal(s shipment.Shipment) shipment.Shipment {
 	s.ShipDate, s.CreatedAt, s.VoidedAt = s.ShipDate.UTC(), s.CreatedAt.UTC(), s.VoidedAt.UTC()

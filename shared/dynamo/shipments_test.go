@@ -109,3 +109,32 @@ func TestNotificationPlannedOnceAndConfirmedForGood(t *testing.T) {
 		t.Fatalf("history: %+v", kinds)
 	}
 }
+
+func TestPauseStoreOnceAndResume(t *testing.T) {
+	l, _, _ := newLedger(t)
+	c := ctx(t)
+	if st, err := l.StoreStatus(c, "bc1"); err != nil || st.Paused {
+		t.Fatalf("fresh store: %+v %v", st, err)
+	}
+	first, err := l.PauseStore(c, "bc1", "re-authorisation required", t0)
+	if err != nil || !first {
+		t.Fatalf("first pause: %v %v", first, err)
+	}
+	again, err := l.PauseStore(c, "bc1", "again", t0.Add(time.Minute))
+	if err != nil || again {
+		t.Fatalf("second pause reported as first: %v %v", again, err)
+	}
+	st, err := l.StoreStatus(c, "bc1")
+	if err != nil || !st.Paused || st.Reason != "re-authorisation required" || !st.PausedAt.Equal(t0) {
+		t.Fatalf("status: %+v %v", st, err)
+	}
+	if err := l.ResumeStore(c, "bc1"); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := l.StoreStatus(c, "bc1"); st.Paused {
+		t.Fatal("still paused after resume")
+	}
+	if first, _ := l.PauseStore(c, "bc1", "again", t0); !first {
+		t.Fatal("pause after resume not reported as first")
+	}
+}

@@ -177,6 +177,8 @@ type Shipments interface {
 	// was stored before the call (nil when new), so the caller sees a void.
 	// Recording the same content again writes nothing.
 	RecordShipment(ctx context.Context, s shipment.Shipment, now time.Time) (prev *shipment.Shipment, err error)
+	// Label reads a recorded label by its key (errs.NotFound when unknown).
+	Label(ctx context.Context, key string) (shipment.Shipment, error)
 	// ResolveOrderKey finds the order and ship group a ShipStation orderKey
 	// was pushed for by account (errs.NotFound when shiprelay never pushed it).
 	ResolveOrderKey(ctx context.Context, account, orderKey string) (order.ID, string, error)
@@ -190,4 +192,25 @@ type Shipments interface {
 	// confirmed notification never changes again: settling it is a no-op
 	// that returns its stored state.
 	SettleNotification(ctx context.Context, id order.ID, notificationID string, st shipment.State, ref, reason string, now time.Time) (shipment.Notification, error)
+}
+
+// StoreStatus is the hub's own view of a store's health.
+type StoreStatus struct {
+	StoreID string `json:"storeId"`
+	// Paused stores are not called: their work is parked until an operator
+	// resumes them (after re-authorising shiprelay with the channel).
+	Paused   bool      `json:"paused"`
+	Reason   string    `json:"reason,omitempty"`
+	PausedAt time.Time `json:"pausedAt,omitzero"`
+}
+
+// Stores keeps the paused flag of each store.
+type Stores interface {
+	// PauseStore pauses a store; it returns true only for the call that
+	// paused it (so exactly one exception is raised).
+	PauseStore(ctx context.Context, storeID, reason string, now time.Time) (bool, error)
+	// ResumeStore clears the pause.
+	ResumeStore(ctx context.Context, storeID string) error
+	// StoreStatus reads a store's status (zero value when never paused).
+	StoreStatus(ctx context.Context, storeID string) (StoreStatus, error)
 }

@@ -44,6 +44,20 @@ func (b *BigCommerce) Confirm(ctx context.Context, n shipment.Notification, o or
 	if err != nil {
 		return "", err
 	}
+	res := b.Carriers(n.StoreID).Lookup(order.BigCommerce, n.CarrierCode, n.ServiceCode)
+	if n.Replaces != "" {
+		// A re-label after a void: the shipment already on BigCommerce gets
+		// the new tracking (its quantities stay shipped, as they are).
+		sid, err := strconv.ParseInt(n.Replaces, 10, 64)
+		if err != nil {
+			return "", errs.Ef(errs.Invalid, op, "replaced shipment %q is not a BigCommerce id", n.Replaces)
+		}
+		u := bigcommerce.ShipmentUpdate{TrackingNumber: n.TrackingNumber, ShippingProvider: res.Code, TrackingCarrier: res.TrackingCarrier, ShippingMethod: res.Method}
+		if _, err := client.UpdateShipment(ctx, id, sid, u); err != nil {
+			return "", fmt.Errorf("order %s: %w", o.ID, err)
+		}
+		return n.Replaces, nil
+	}
 	existing, err := client.Shipments(ctx, id)
 	if err != nil {
 		return "", err
@@ -61,7 +75,6 @@ func (b *BigCommerce) Confirm(ctx context.Context, n shipment.Notification, o or
 		}
 		req.Items = append(req.Items, bigcommerce.ShipmentItem{OrderProductID: pid, Quantity: l.Quantity})
 	}
-	res := b.Carriers(n.StoreID).Lookup(order.BigCommerce, n.CarrierCode, n.ServiceCode)
 	req.ShippingProvider, req.TrackingCarrier, req.ShippingMethod = res.Code, res.TrackingCarrier, res.Method
 	if res.Fallback {
 		req.Comments = res.Reason

@@ -36,7 +36,11 @@ type Confirmer interface {
 type Ledger interface {
 	ledger.Store
 	ledger.Shipments
+	ledger.Stores
 }
+
+// ErrPaused says the store is paused: the work waits, the channel is not called.
+var ErrPaused = errs.Ef(errs.Unauthorised, "notify", "store paused: re-authorisation required")
 
 // Service is a channel's notify function.
 type Service struct {
@@ -97,6 +101,13 @@ func (s *Service) Process(ctx context.Context, msg queue.Notify) error {
 		_, err := s.Ledger.SettleNotification(ctx, n.OrderID, n.ID, shipment.Skipped, "", "channel notification is off for this store", s.now())
 		return err
 	}
+	status, err := s.Ledger.StoreStatus(ctx, n.StoreID)
+	if err != nil {
+		return fmt.Errorf("read store status: %w", err)
+	}
+	if status.Paused {
+		return ErrPaused // parked for the retry policy's longest delay
+	}
 	rec, err := s.Ledger.Get(ctx, n.OrderID)
 	if err != nil {
 		return fmt.Errorf("read order: %w", err)
@@ -117,11 +128,18 @@ func (s *Service) Process(ctx context.Context, msg queue.Notify) error {
 		}
 		return s.exception(ctx, n.OrderID, n.StoreID, err, n.ID)
 	case errs.Is(err, errs.Unauthorised):
-		// One exception per store and day, and the message parked for the
-		// policy's longest delay: no retry storm while credentials are bad.
-		if xerr := s.exception(ctx, "", n.StoreID, errs.E(errs.Unauthorised, "notify", fmt.Errorf("re-authorisation required: %w", err)),
-			n.StoreID, s.now().UTC().Format("2006-01-02")); xerr != nil {
-			return xerr
+		// The store is paused: exactly one exception, the message parked for
+		// the policy's longest delay, and no call to the channel until an
+		// operator resumes the store (shiprelay stores resume).
+		first, perr := s.Ledger.PauseStore(ctx, n.StoreID, "re-authorisation required: "+err.Error(), s.now())
+		if perr != nil {
+			return fmt.Errorf("pause store: %w", perr)
+		}
+		if first {
+			if xerr := s.exception(ctx, "", n.StoreID, errs.E(errs.Unauthorised, "notify", fmt.Errorf("store paused, re-authorisation required: %w", err)),
+				"paused", n.StoreID, s.now().UTC().Format(time.RFC3339Nano)); xerr != nil {
+				return xerr
+			}
 		}
 		return err
 	default:

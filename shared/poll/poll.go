@@ -41,9 +41,12 @@ type Service struct {
 	Watermarks ledger.Watermarks
 	Listers    map[order.Channel]Lister
 	Ingest     queue.Sender
-	Log        *slog.Logger
-	Metrics    *obs.Metrics
-	Now        func() time.Time
+	// Shipments, when set, receives one pull window per ShipStation
+	// account: the safety net for SHIP_NOTIFY webhooks that never came.
+	Shipments queue.Sender
+	Log       *slog.Logger
+	Metrics   *obs.Metrics
+	Now       func() time.Time
 }
 
 func (s *Service) now() time.Time {
@@ -84,7 +87,40 @@ func (s *Service) Run(ctx context.Context) error {
 		s.Log.InfoContext(sctx, "poll: done", "enqueued", n)
 		s.Metrics.Put("PollEnqueued", float64(n), obs.Count, map[string]string{"Channel": string(st.Channel)})
 	}
+	if s.Shipments != nil {
+		for i := range s.Config.ShipStation {
+			a := &s.Config.ShipStation[i]
+			actx := obs.With(ctx, "account", a.ID)
+			if err := s.pullLabels(ctx, a.ID); err != nil {
+				s.Log.ErrorContext(actx, "poll: label pull failed; watermark kept", "error", err.Error())
+				errs = append(errs, fmt.Errorf("shipstation %s: %w", a.ID, err))
+			}
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// pullLabels enqueues the window of labels created since the account's
+// watermark (minus the overlap) and moves the watermark.
+func (s *Service) pullLabels(ctx context.Context, account string) error {
+	key := "poll:shipstation:" + account
+	wm, err := s.Watermarks.Watermark(ctx, key)
+	if err != nil {
+		return fmt.Errorf("read watermark: %w", err)
+	}
+	until := s.now().UTC()
+	from := wm.Add(-s.Config.Settings.PollOverlap.D())
+	if wm.IsZero() {
+		from = until.Add(-s.Config.Settings.InitialLookback.D())
+	}
+	body, err := json.Marshal(queue.Shipments{Account: account, From: from, To: until, ReceivedAt: until})
+	if err != nil {
+		return err
+	}
+	if err := s.Shipments.Send(ctx, queue.Message{Body: body}); err != nil {
+		return fmt.Errorf("enqueue: %w", err)
+	}
+	return s.Watermarks.SetWatermark(ctx, key, until)
 }
 
 // Store polls one store and returns how many changes it enqueued.

@@ -99,6 +99,11 @@ type Notification struct {
 	ServiceCode    string    `json:"serviceCode,omitempty"`
 	ShipDate       time.Time `json:"shipDate"`
 
+	// Replaces is the channel reference of a confirmation made for a label
+	// that was voided since: the channel's record is updated with this
+	// label's tracking instead of a second shipment being created.
+	Replaces string `json:"replaces,omitempty"`
+
 	State       State     `json:"state"`
 	Reason      string    `json:"reason,omitempty"`
 	ChannelRef  string    `json:"channelRef,omitempty"`

@@ -65,12 +65,11 @@ type Client struct {
 	MaxWait time.Duration
 }
 
+// base is the configured API root, or the default one.
+func (c *Client) base() string { return cmp.Or(c.BaseURL, config.DefaultShipStationURL) }
+
 func (c *Client) endpoint(path string, q url.Values) string {
-	base := c.BaseURL
-	if base == "" {
-		base = config.DefaultShipStationURL
-	}
-	u := strings.TrimRight(base, "/") + path
+	u := strings.TrimRight(c.base(), "/") + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
@@ -79,6 +78,12 @@ func (c *Client) endpoint(path string, q url.Values) string {
 
 // do sends one request; op names the operation, what the object. out may be nil.
 func (c *Client) do(ctx context.Context, op, what, method, path string, q url.Values, in, out any) (int, error) {
+	return c.doURL(ctx, op, what, method, c.endpoint(path, q), in, out)
+}
+
+// doURL is do for a complete URL, which the caller has checked points at
+// this account's API root (the credentials go with it).
+func (c *Client) doURL(ctx context.Context, op, what, method, rawURL string, in, out any) (int, error) {
 	if c.APIKey == "" || c.APISecret == "" {
 		return 0, httpapi.Fail(errs.Unauthorised, op, what, errors.New("no API key/secret configured"))
 	}
@@ -93,7 +98,7 @@ func (c *Client) do(ctx context.Context, op, what, method, path string, q url.Va
 		Classify:  classify,
 		Message:   vendorMessage,
 	}
-	return api.Do(ctx, op, what, method, c.endpoint(path, q), in, out)
+	return api.Do(ctx, op, what, method, rawURL, in, out)
 }
 
 // classify maps a non-2xx response to an error kind and the wait to ask for.

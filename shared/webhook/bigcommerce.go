@@ -61,12 +61,10 @@ type BigCommerce struct {
 	Now                func() time.Time
 }
 
-// Handler returns the routes of the receiver.
-func (b *BigCommerce) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /webhooks/bigcommerce/{storeId}", b.serve)
-	return mux
-}
+const bigCommerceRoute = "POST /webhooks/bigcommerce/{storeId}"
+
+// Handler returns the routes of the receiver alone.
+func (b *BigCommerce) Handler() http.Handler { return Routes(b, nil) }
 
 func (b *BigCommerce) now() time.Time {
 	if b.Now != nil {

@@ -1,0 +1,263 @@
+// Package relay is the shipments function: it reads labels from
+// ShipStation (the resource a SHIP_NOTIFY webhook named, or a window of the
+// scheduled pull), records each label in the ledger by its shipmentId,
+// records voids, and plans one notification per (label, destination order)
+// — a conditional write, so the intent exists exactly once however often
+// the webhook repeats — then queues it for its channel's notify function.
+package relay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/shiprelay/shiprelay/shared/config"
+	"github.com/shiprelay/shiprelay/shared/errs"
+	"github.com/shiprelay/shiprelay/shared/lambdaio"
+	"github.com/shiprelay/shiprelay/shared/ledger"
+	"github.com/shiprelay/shiprelay/shared/obs"
+	"github.com/shiprelay/shiprelay/shared/order"
+	"github.com/shiprelay/shiprelay/shared/queue"
+	"github.com/shiprelay/shiprelay/shared/shipment"
+)
+
+// Source reads labels of one ShipStation account.
+type Source interface {
+	// Resource reads the labels a SHIP_NOTIFY resource URL names (all pages).
+	Resource(ctx context.Context, rawURL string, fn func([]shipment.Shipment) error) error
+	// Window reads the labels created in [from, to] (all pages).
+	Window(ctx context.Context, from, to time.Time, fn func([]shipment.Shipment) error) error
+}
+
+// Ledger is what the relay needs of the ledger.
+type Ledger interface {
+	ledger.Store
+	ledger.Shipments
+}
+
+// Service is the shipments function.
+type Service struct {
+	Config *config.Config
+	Ledger Ledger
+	// Source returns the label source of a ShipStation account.
+	Source func(ctx context.Context, account string) (Source, error)
+	// Notify holds one queue per channel kind.
+	Notify  map[order.Channel]queue.Sender
+	Retry   *lambdaio.Retrier
+	Log     *slog.Logger
+	Metrics *obs.Metrics
+	Now     func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Handle is the Lambda handler.
+func (s *Service) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	ctx = lambdaio.WithRequestID(ctx)
+	return lambdaio.EachRecord(ctx, s.Log, ev, s.Retry, func(ctx context.Context, m events.SQSMessage) error {
+		var msg queue.Shipments
+		if err := json.Unmarshal([]byte(m.Body), &msg); err != nil || msg.Account == "" {
+			return s.exception(ctx, "", errs.Ef(errs.Invalid, "relay", "shipments message is not a valid JSON request"))
+		}
+		return s.Process(ctx, msg)
+	}), nil
+}
+
+// Process reads and relays the labels of one message. nil means done; an
+// error means retry (every step is idempotent, so a retry redoes only what
+// is missing).
+func (s *Service) Process(ctx context.Context, msg queue.Shipments) error {
+	ctx = obs.With(ctx, "account", msg.Account)
+	if s.Config.Account(msg.Account) == nil {
+		return s.exception(ctx, "", errs.Ef(errs.Invalid, "relay", "shipstation account %q is not configured", msg.Account))
+	}
+	src, err := s.Source(ctx, msg.Account)
+	if err != nil {
+		return err
+	}
+	var failed []error
+	each := func(batch []shipment.Shipment) error {
+		for _, sh := range batch {
+			sh.Account = msg.Account
+			if err := s.Label(ctx, sh); err != nil {
+				if !errs.Retryable(err) {
+					if xerr := s.exception(ctx, "", err, "label", sh.Key()); xerr != nil {
+						return xerr
+					}
+					continue
+				}
+				failed = append(failed, err)
+			}
+		}
+		return nil
+	}
+	if msg.ResourceURL != "" {
+		err = src.Resource(ctx, msg.ResourceURL, each)
+	} else {
+		err = src.Window(ctx, msg.From, msg.To, each)
+	}
+	if err != nil {
+		if errs.Is(err, errs.Invalid) {
+			return s.exception(ctx, "", err)
+		}
+		return err
+	}
+	return errors.Join(failed...)
+}
+
+// Label records one label and relays it.
+func (s *Service) Label(ctx context.Context, sh shipment.Shipment) error {
+	ctx = obs.With(ctx, "shipment", sh.Key())
+	now := s.now().UTC()
+	if _, err := s.Ledger.RecordShipment(ctx, sh, now); err != nil {
+		return fmt.Errorf("record label: %w", err)
+	}
+	id, group, err := s.Ledger.ResolveOrderKey(ctx, sh.Account, sh.OrderKey)
+	if errs.Is(err, errs.NotFound) {
+		// A label for an order shiprelay never pushed (created in
+		// ShipStation by hand, or by another integration): not ours.
+		s.Log.InfoContext(ctx, "relay: label for an order shiprelay did not push; ignored")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("resolve orderKey: %w", err)
+	}
+	ctx = obs.With(ctx, "order_id", string(id))
+	rec, err := s.Ledger.Get(ctx, id)
+	if err != nil {
+		return fmt.Errorf("read order: %w", err)
+	}
+	notes, err := s.Ledger.Notifications(ctx, id)
+	if err != nil {
+		return fmt.Errorf("read notifications: %w", err)
+	}
+	stored, err := s.Ledger.Label(ctx, sh.Key())
+	if err != nil {
+		return fmt.Errorf("read label: %w", err)
+	}
+	if stored.Voided {
+		return s.voided(ctx, stored, notes)
+	}
+	nid := shipment.NotificationID(sh.Key(), id, group)
+	for _, n := range notes {
+		if n.ID == nid {
+			return s.enqueue(ctx, n) // seen before: re-drive if still planned
+		}
+	}
+	shipped, replaces, err := s.history(ctx, notes, group)
+	if err != nil {
+		return err
+	}
+	n, perr := shipment.Plan(stored, shipment.Target{Order: rec.Order, Group: group}, shipped, now)
+	if perr != nil {
+		if xerr := s.exception(ctx, id, errs.E(errs.Invalid, "relay.plan", perr), "plan", nid); xerr != nil {
+			return xerr
+		}
+	}
+	if n.State == shipment.Planned && replaces != "" {
+		n.Replaces = replaces
+	}
+	created, err := s.Ledger.PlanNotification(ctx, n)
+	if err != nil {
+		return fmt.Errorf("plan notification: %w", err)
+	}
+	if created {
+		s.Metrics.Put("NotificationsPlanned", 1, obs.Count, map[string]string{"Channel": string(n.Channel)})
+		s.Log.InfoContext(ctx, "relay: notification planned", "channel", string(n.Channel), "state", string(n.State), "lines", len(n.Lines))
+	}
+	return s.enqueue(ctx, n)
+}
+
+// history sums what the order's live notifications of this group already
+// carry, and finds a confirmation made for a since-voided label that a new
+// label should replace on the channel.
+func (s *Service) history(ctx context.Context, notes []shipment.Notification, group string) (map[string]int, string, error) {
+	shipped := map[string]int{}
+	replaced := map[string]bool{}
+	for _, n := range notes {
+		if n.Replaces != "" {
+			replaced[n.Replaces] = true
+		}
+	}
+	replaces := ""
+	for _, n := range notes {
+		if n.Group != group || (n.State != shipment.Planned && n.State != shipment.Confirmed) {
+			continue
+		}
+		label, err := s.Ledger.Label(ctx, n.ShipmentKey)
+		if err != nil && !errs.Is(err, errs.NotFound) {
+			return nil, "", fmt.Errorf("read label %s: %w", n.ShipmentKey, err)
+		}
+		if label.Voided {
+			if n.State == shipment.Confirmed && n.ChannelRef != "" && !replaced[n.ChannelRef] && replaces == "" {
+				replaces = n.ChannelRef
+			}
+			continue
+		}
+		for _, l := range n.Lines {
+			shipped[l.LineID] += l.Quantity
+		}
+	}
+	return shipped, replaces, nil
+}
+
+// voided settles the still-planned notifications of a voided label: a
+// voided label is never relayed. A confirmation already made stays until a
+// re-label replaces its tracking.
+func (s *Service) voided(ctx context.Context, label shipment.Shipment, notes []shipment.Notification) error {
+	for _, n := range notes {
+		if n.ShipmentKey != label.Key() || n.State != shipment.Planned {
+			continue
+		}
+		if _, err := s.Ledger.SettleNotification(ctx, n.OrderID, n.ID, shipment.Skipped, "", "label voided", s.now()); err != nil {
+			return fmt.Errorf("skip voided: %w", err)
+		}
+	}
+	s.Log.InfoContext(ctx, "relay: label voided")
+	return nil
+}
+
+// enqueue hands a planned notification to its channel's queue.
+func (s *Service) enqueue(ctx context.Context, n shipment.Notification) error {
+	if n.State != shipment.Planned {
+		return nil
+	}
+	q := s.Notify[n.Channel]
+	if q == nil {
+		return s.exception(ctx, n.OrderID, errs.Ef(errs.Invalid, "relay", "no notify queue for channel %s", n.Channel), "noqueue", n.ID)
+	}
+	body, err := json.Marshal(queue.Notify{OrderID: n.OrderID, NotificationID: n.ID})
+	if err != nil {
+		return err
+	}
+	if err := q.Send(ctx, queue.Message{Body: body}); err != nil {
+		return fmt.Errorf("enqueue notify: %w", err)
+	}
+	return nil
+}
+
+func (s *Service) exception(ctx context.Context, id order.ID, cause error, key ...string) error {
+	kind := errs.KindOf(cause)
+	if kind == errs.Other {
+		kind = errs.Invalid
+	}
+	e := ledger.Exception{
+		ID: ledger.ExceptionID("relay", key...), OrderID: id,
+		Kind: kind.String(), Op: "relay", Message: cause.Error(), At: s.now().UTC(),
+	}
+	if err := s.Ledger.RecordException(ctx, e); err != nil {
+		return fmt.Errorf("record exception: %w", err)
+	}
+	s.Log.WarnContext(ctx, "relay: exception recorded", "kind", e.Kind, "error", cause.Error())
+	return nil
+}
