@@ -40,6 +40,7 @@ const (
 	webhookSecret  = "local-webhook-secret"
 	ssKey          = "demo-shipstation-key"
 	ssSecret       = "demo-shipstation-secret"
+	ssToken        = "local-shipstation-token"
 	ShipStationID  = 22766
 	shipStationAcc = "main"
 )
@@ -60,6 +61,11 @@ type EnvOptions struct {
 	DisableSchedules bool
 	// Faults of each simulated server.
 	BigCommerceFaults, ShipStationFaults sandbox.Faults
+	// Warehouse ships pushed orders after WarehouseDelay (split, combined,
+	// voided and re-labelled per WarehouseFaults) and fires SHIP_NOTIFY.
+	Warehouse       bool
+	WarehouseDelay  time.Duration
+	WarehouseFaults sandbox.WarehouseFaults
 	// LogWriter receives every function's JSON logs (default: discarded).
 	LogWriter io.Writer
 	// TableName and QueuePrefix isolate one Env from another (defaults are
@@ -160,6 +166,10 @@ func Up(ctx context.Context, o EnvOptions) (*Env, error) {
 		BigCommerceQuota:  o.BigCommerceQuota,
 		BigCommerceFaults: o.BigCommerceFaults,
 		ShipStationFaults: o.ShipStationFaults,
+		WarehouseEnabled:  o.Warehouse,
+		WarehouseDelay:    o.WarehouseDelay,
+		WarehouseFaults:   o.WarehouseFaults,
+		WarehouseBatches:  true,
 	})
 	bc, bcURL, err := serve(e.Sandbox.BigCommerce())
 	if err != nil {
@@ -170,6 +180,7 @@ func Up(ctx context.Context, o EnvOptions) (*Env, error) {
 		return nil, err
 	}
 	e.servers = []*http.Server{bc, ss}
+	e.Sandbox.SetShipStationBaseURL(ssURL)
 	e.BCURL, e.SSURL = bcURL, ssURL
 
 	if e.Dir, err = os.MkdirTemp("", "shiprelay-demo-"); err != nil {
@@ -227,6 +238,9 @@ func Up(ctx context.Context, o EnvOptions) (*Env, error) {
 	}); err != nil {
 		return nil, err
 	}
+	if _, err := e.Sandbox.AddShipStationWebhook(e.Runner.URL()+"/webhooks/shipstation/"+shipStationAcc+"/"+ssToken, "SHIP_NOTIFY"); err != nil {
+		return nil, err
+	}
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, err
@@ -242,6 +256,8 @@ func writeConfig(dir, bcURL, ssURL string, bcQuota int) (cfgPath, secPath string
 settings:
   pollOverlap: 2m
   initialLookback: 1h
+  labelPullInterval: 30s
+  reconcileAfter: 1m
 shipstation:
   - id: %s
     credentialsSecret: shiprelay/shipstation/%s
@@ -260,7 +276,7 @@ stores:
       storeId: %d
 `, shipStationAcc, shipStationAcc, ssURL, StoreID, bcURL, StoreID, StoreHash, bcQuota, webhookHeader, shipStationAcc, ShipStationID)
 	sec := map[string]any{
-		"shiprelay/shipstation/" + shipStationAcc: map[string]string{"apiKey": ssKey, "apiSecret": ssSecret},
+		"shiprelay/shipstation/" + shipStationAcc: map[string]string{"apiKey": ssKey, "apiSecret": ssSecret, "webhookToken": ssToken},
 		"shiprelay/bigcommerce/" + StoreID:        map[string]string{"accessToken": bcToken, "webhookSecret": webhookSecret},
 	}
 	secJSON, _ := json.MarshalIndent(sec, "", "  ")

@@ -34,6 +34,9 @@ type RunOptions struct {
 // Summary is what the demo prints at the end.
 type Summary struct {
 	Report
+	Ship ShipReport
+	// Shipping says the warehouse ran, so the shipment report counts.
+	Shipping         bool
 	Elapsed          time.Duration
 	Imported         int
 	Exceptions       int
@@ -48,6 +51,8 @@ type Summary struct {
 	LatencyN         int
 	CaughtByPoll     int
 	SettledInTimeout bool
+	// Queues holds the queues that are not empty (name → messages).
+	Queues map[string]int
 }
 
 // transitions are the status changes merchants' orders go through after
@@ -165,8 +170,8 @@ func (e *Env) Run(ctx context.Context, o RunOptions) (Summary, error) {
 			return sum, err
 		}
 		if o.Progress != nil {
-			fmt.Fprintf(o.Progress, "\r%5.0fs  orders %4d  imported %4d  pushed %4d/%-4d  in flight %4d  errors %d  429s %d   ",
-				sum.Elapsed.Seconds(), sum.Orders, sum.Imported, sum.Present, sum.Expected, sum.InFlight,
+			fmt.Fprintf(o.Progress, "\r%5.0fs  orders %4d  imported %4d  pushed %4d/%-4d  confirmed %4d/%-4d  in flight %4d  errors %d  429s %d   ",
+				sum.Elapsed.Seconds(), sum.Orders, sum.Imported, sum.Present, sum.Expected, sum.Ship.Confirmed, sum.Ship.Labels, sum.InFlight,
 				sum.Exceptions+int(sum.FunctionErrors), sum.ShipStation429s+sum.BigCommerce429s)
 		}
 		if ctx.Err() != nil {
@@ -174,7 +179,7 @@ func (e *Env) Run(ctx context.Context, o RunOptions) (Summary, error) {
 		}
 		// Settled: generation over, webhooks delivered, queues empty and
 		// ShipStation right, twice in a row.
-		if generated && sum.Webhooks.Pending == 0 && sum.InFlight == 0 && sum.OK() && sum.Orders > 0 {
+		if generated && sum.Webhooks.Pending == 0 && sum.InFlight == 0 && sum.OK() && sum.Orders > 0 && (!sum.Shipping || sum.Ship.ShipOK()) {
 			stable++
 			if stable >= 2 {
 				sum.SettledInTimeout = true
@@ -191,7 +196,10 @@ func (e *Env) Run(ctx context.Context, o RunOptions) (Summary, error) {
 }
 
 func (e *Env) snapshot(ctx context.Context, start time.Time) (Summary, error) {
-	s := Summary{Report: e.Check(), Elapsed: time.Since(start)}
+	s := Summary{Report: e.Check(), Elapsed: time.Since(start), Shipping: e.Sandbox.WarehouseEnabled()}
+	if s.Shipping {
+		s.Ship = e.CheckShipments()
+	}
 	st := e.Sandbox.Stats()
 	s.Webhooks = st.BigCommerce.Webhooks
 	s.ShipStation429s = st.ShipStation.Total429
@@ -211,6 +219,12 @@ func (e *Env) snapshot(ctx context.Context, start time.Time) (Summary, error) {
 	rs, err := e.Runner.Status(ctx)
 	if err != nil {
 		return s, err
+	}
+	s.Queues = map[string]int{}
+	for name, q := range rs.Queues {
+		if n := q.Visible + q.InFlight + q.Delayed; n > 0 {
+			s.Queues[name] = n
+		}
 	}
 	for _, f := range rs.Functions {
 		s.FunctionErrors += f.Errors
@@ -253,20 +267,36 @@ func (s Summary) Print(w io.Writer) {
 	fmt.Fprintf(w, "  wrong status                    %d\n", len(s.WrongStatus))
 	fmt.Fprintf(w, "  unexpected                      %d\n", len(s.Unexpected))
 	fmt.Fprintf(w, "duplicates in ShipStation         %d\n", s.Duplicates)
+	if len(s.CancelledAfterShipping) > 0 {
+		fmt.Fprintf(w, "cancelled after ShipStation shipped them  %d (each an exception)\n", len(s.CancelledAfterShipping))
+	}
 	fmt.Fprintf(w, "webhooks sent / dropped / duplicated  %d / %d / %d\n", s.Webhooks.Sent, s.Webhooks.Dropped, s.Webhooks.Duplicated)
 	fmt.Fprintf(w, "orders caught by the poll         %d\n", s.CaughtByPoll)
 	fmt.Fprintf(w, "429s seen (ShipStation / BigCommerce)  %d / %d\n", s.ShipStation429s, s.BigCommerce429s)
 	fmt.Fprintf(w, "exceptions / function errors      %d / %d\n", s.Exceptions, s.FunctionErrors)
 	fmt.Fprintf(w, "in flight / dead letters          %d / %d\n", s.InFlight, s.DeadLetters)
+	for name, n := range s.Queues {
+		fmt.Fprintf(w, "  %-31s %d\n", name, n)
+	}
 	fmt.Fprintf(w, "webhook→ShipStation latency       p50 %v  p99 %v  (n=%d)\n",
 		s.LatencyP50.Round(time.Millisecond), s.LatencyP99.Round(time.Millisecond), s.LatencyN)
+	if s.Shipping {
+		fmt.Fprintf(w, "labels (live / voided)            %d / %d\n", s.Ship.Labels, s.Ship.Voided)
+		fmt.Fprintf(w, "  confirmed on BigCommerce once   %d\n", s.Ship.Confirmed)
+		fmt.Fprintf(w, "  missing / duplicated / voided relayed  %d / %d / %d\n", len(s.Ship.Missing), len(s.Ship.Duplicated), len(s.Ship.VoidRelayed))
+		fmt.Fprintf(w, "label→confirmation latency        p50 %v  p99 %v\n",
+			Percentile(s.Ship.Latency, 50).Round(time.Millisecond), Percentile(s.Ship.Latency, 99).Round(time.Millisecond))
+	}
 	verdict := "OK: every order in ShipStation exactly once, nothing lost"
-	if !s.OK() || s.DeadLetters > 0 || !s.SettledInTimeout {
+	if s.Shipping {
+		verdict = "OK: every order in ShipStation once, every label confirmed on BigCommerce once, nothing lost"
+	}
+	if !s.Passed() {
 		verdict = "FAILED"
 	}
 	fmt.Fprintln(w, line)
 	fmt.Fprintln(w, verdict)
-	for _, list := range [][]string{s.Missing, s.WrongStatus, s.Unexpected} {
+	for _, list := range [][]string{s.Missing, s.WrongStatus, s.Unexpected, s.Ship.Missing, s.Ship.Duplicated, s.Ship.VoidRelayed} {
 		for i, m := range list {
 			if i == 10 {
 				fmt.Fprintf(w, "  … and %d more\n", len(list)-10)
@@ -278,6 +308,8 @@ func (s Summary) Print(w io.Writer) {
 }
 
 // Passed reports whether the run met the demo's bar.
-func (s Summary) Passed() bool { return s.OK() && s.DeadLetters == 0 && s.SettledInTimeout }
+func (s Summary) Passed() bool {
+	return s.OK() && s.DeadLetters == 0 && s.SettledInTimeout && (!s.Shipping || s.Ship.ShipOK())
+}
 
 func pageOf(s string) ledger.Page { return ledger.Page(s) }

@@ -131,15 +131,18 @@ func TestRealTemplate(t *testing.T) {
 
 	// Environments: template values resolved to the local resources, then
 	// the process environment.
-	if len(envs) != 5 {
+	if len(envs) != 7 {
 		t.Fatalf("factory called for %v", envs)
 	}
 	for name, want := range map[string]map[string]string{
-		"webhook":   {"SHIPRELAY_INGEST_QUEUE_URL": r.QueueURL("IngestQueue")},
-		"poll":      {"SHIPRELAY_INGEST_QUEUE_URL": r.QueueURL("IngestQueue")},
-		"ingest":    {"SHIPRELAY_PUSH_QUEUE_URL": r.QueueURL("PushQueue")},
+		"webhook":   {"SHIPRELAY_INGEST_QUEUE_URL": r.QueueURL("IngestQueue"), "SHIPRELAY_SHIPMENTS_QUEUE_URL": r.QueueURL("ShipmentsQueue")},
+		"poll":      {"SHIPRELAY_INGEST_QUEUE_URL": r.QueueURL("IngestQueue"), "SHIPRELAY_SHIPMENTS_QUEUE_URL": r.QueueURL("ShipmentsQueue")},
+		"ingest":    {"SHIPRELAY_PUSH_QUEUE_URL": r.QueueURL("PushQueue"), "SHIPRELAY_INGEST_QUEUE_URL": r.QueueURL("IngestQueue")},
 		"push":      {"SHIPRELAY_PUSH_QUEUE_URL": r.QueueURL("PushQueue")},
 		"reconcile": {"SHIPRELAY_PUSH_QUEUE_URL": r.QueueURL("PushQueue")},
+		"shipments": {"SHIPRELAY_SHIPMENTS_QUEUE_URL": r.QueueURL("ShipmentsQueue"),
+			"SHIPRELAY_NOTIFY_BIGCOMMERCE_QUEUE_URL": r.QueueURL("NotifyBigCommerceQueue")},
+		"notify": {"SHIPRELAY_NOTIFY_CHANNEL": "bigcommerce", "SHIPRELAY_NOTIFY_QUEUE_URL": r.QueueURL("NotifyBigCommerceQueue")},
 	} {
 		want["SHIPRELAY_TABLE"] = r.TableName("Table")
 		want["SHIPRELAY_CONFIG"] = "shiprelay/config"
@@ -177,6 +180,12 @@ func TestRealTemplate(t *testing.T) {
 	if err != nil || attrs.Attributes["VisibilityTimeout"] != "360" || !strings.Contains(attrs.Attributes["RedrivePolicy"], "PushDLQ") ||
 		!strings.Contains(attrs.Attributes["RedrivePolicy"], `"maxReceiveCount":5`) {
 		t.Errorf("push queue: %v %v", err, attrs.Attributes)
+	}
+	attrs, err = r.sqs.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
+		QueueUrl: aws.String(r.QueueURL("NotifyBigCommerceQueue")), AttributeNames: []sqstypes.QueueAttributeName{"All"}})
+	if err != nil || attrs.Attributes["VisibilityTimeout"] != "180" || !strings.Contains(attrs.Attributes["RedrivePolicy"], "NotifyBigCommerceDLQ") ||
+		!strings.Contains(attrs.Attributes["RedrivePolicy"], `"maxReceiveCount":8`) {
+		t.Errorf("notify queue: %v %v", err, attrs.Attributes)
 	}
 
 	// The webhook route.
@@ -218,6 +227,24 @@ func TestRealTemplate(t *testing.T) {
 		t.Errorf("unknown route: %d %q", resp.StatusCode, rb)
 	}
 
+	// The ShipStation route: two path parameters, the token in the path.
+	ssBody := `{"resource_url":"https://ssapi.shipstation.com/shipments?batchId=1","resource_type":"SHIP_NOTIFY"}`
+	resp, err = http.Post(base+"/webhooks/shipstation/main/tok-123", "application/json", strings.NewReader(ssBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	mu.Lock()
+	if len(got) != 2 {
+		t.Fatalf("%d webhook invocations", len(got))
+	}
+	ev = got[1]
+	mu.Unlock()
+	if resp.StatusCode != 202 || ev.RouteKey != "POST /webhooks/shipstation/{accountId}/{token}" || ev.RawPath != "/webhooks/shipstation/main/tok-123" ||
+		len(ev.PathParameters) != 2 || ev.PathParameters["accountId"] != "main" || ev.PathParameters["token"] != "tok-123" || ev.Body != ssBody {
+		t.Errorf("shipstation route: %d %+v", resp.StatusCode, ev)
+	}
+
 	// On-demand firing, over HTTP and with the client the CLI uses.
 	resp, err = http.Post(base+"/_runner/schedules/PollFunction", "", nil)
 	if err != nil {
@@ -250,10 +277,14 @@ func TestRealTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st.Queues) != 4 || st.Queues["IngestQueue"].DeadLetterQueue != "IngestDLQ" || len(st.Queues["PushDLQ"].DeadLetterFor) != 1 {
+	if len(st.Queues) != 8 || st.Queues["IngestQueue"].DeadLetterQueue != "IngestDLQ" || len(st.Queues["PushDLQ"].DeadLetterFor) != 1 ||
+		st.Queues["ShipmentsQueue"].DeadLetterQueue != "ShipmentsDLQ" || st.Queues["NotifyBigCommerceQueue"].DeadLetterQueue != "NotifyBigCommerceDLQ" {
 		t.Errorf("status queues: %+v", st.Queues)
 	}
-	if w := st.Functions["WebhookFunction"]; w.Invocations != 1 || w.Errors != 0 || w.Name != "webhook" || len(w.Triggers) != 1 {
+	if len(st.Functions) != 7 {
+		t.Errorf("status functions: %+v", st.Functions)
+	}
+	if w := st.Functions["WebhookFunction"]; w.Invocations != 2 || w.Errors != 0 || w.Name != "webhook" || len(w.Triggers) != 2 {
 		t.Errorf("status webhook: %+v", w)
 	}
 	if p := st.Functions["PollFunction"]; p.Invocations != 2 {

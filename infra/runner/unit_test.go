@@ -259,9 +259,13 @@ func TestNewPlansTheTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.routes) != 1 || r.routes[0].routeKey != "POST /webhooks/bigcommerce/{storeId}" || r.routes[0].fn.name != "webhook" ||
-		r.routes[0].timeout != 10*time.Second {
-		t.Errorf("routes: %+v", r.routes)
+	routes := map[string]string{}
+	for _, rt := range r.routes {
+		routes[rt.routeKey] = rt.fn.name + " " + rt.timeout.String()
+	}
+	if len(r.routes) != 2 || routes["POST /webhooks/bigcommerce/{storeId}"] != "webhook 10s" ||
+		routes["POST /webhooks/shipstation/{accountId}/{token}"] != "webhook 10s" {
+		t.Errorf("routes: %v", routes)
 	}
 	got := map[string]string{}
 	for _, m := range r.mappings {
@@ -270,7 +274,8 @@ func TestNewPlansTheTemplate(t *testing.T) {
 			t.Errorf("%s: no ReportBatchItemFailures", m.fn.name)
 		}
 	}
-	if got["ingest"] != "IngestQueue 10 1s 5" || got["push"] != "PushQueue 100 2s 3" || len(got) != 2 {
+	if got["ingest"] != "IngestQueue 10 1s 5" || got["push"] != "PushQueue 100 2s 3" || got["shipments"] != "ShipmentsQueue 10 1s 2" ||
+		got["notify"] != "NotifyBigCommerceQueue 10 1s 2" || len(got) != 4 {
 		t.Errorf("mappings: %v", got)
 	}
 	scheds := map[string]string{}

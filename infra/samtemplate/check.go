@@ -92,7 +92,10 @@ type checker struct {
 //     consuming function's Timeout;
 //   - environment: valid, unreserved names; GlobalEnv and RequiredEnv
 //     declared; *_QUEUE_URL a Ref to a queue and SHIPRELAY_TABLE a Ref to a
-//     table; every SHIPRELAY_* name in the function's Go source declared;
+//     table; a PlainEnv variable (SHIPRELAY_NOTIFY_CHANNEL) a literal of
+//     its listed values; no other SHIPRELAY_* name apart from GlobalEnv
+//     (LocalOnlyEnv never); every SHIPRELAY_* name in the function's Go
+//     source declared;
 //   - IAM: known policy templates with their parameter; inline statements
 //     with Effect, no wildcard actions, Resource "*" only for the actions
 //     AWS cannot scope (starResourceActions); each function may send to the
@@ -876,6 +879,16 @@ func (c *checker) checkEnv(f *Function, path string) {
 			if fn != "Ref" || c.t.Resources[id].Type != TypeTable {
 				c.add(p, "SHIPRELAY_TABLE must be !Ref to an AWS::DynamoDB::Table")
 			}
+		case PlainEnv[name] != nil:
+			if s, err := ScalarString(v); isRef || fn != "" || err != nil {
+				c.add(p, "%s must be a plain value (one of %s), not an intrinsic", name, strings.Join(PlainEnv[name], ", "))
+			} else if !contains(PlainEnv[name], s) {
+				c.add(p, "%s=%q: the code accepts only %s", name, s, strings.Join(PlainEnv[name], ", "))
+			}
+		case contains(LocalOnlyEnv, name):
+			c.add(p, "%s is set only by the local stack, never by the template", name)
+		case strings.HasPrefix(name, "SHIPRELAY_") && !contains(GlobalEnv, name):
+			c.add(p, "unknown variable %s: a SHIPRELAY_* variable is a GlobalEnv one, SHIPRELAY_TABLE, a *_QUEUE_URL or listed in PlainEnv", name)
 		}
 		if !isRef {
 			if _, err := ScalarString(v); err != nil && fn == "" {

@@ -408,11 +408,26 @@ var reservedEnv = []string{"_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION",
 // environment variables its code needs; the checker wants each declared
 // (directly or through Globals). Every function also needs GlobalEnv.
 var RequiredEnv = map[string][]string{
-	"webhook":   {"SHIPRELAY_TABLE", "SHIPRELAY_INGEST_QUEUE_URL"},
-	"poll":      {"SHIPRELAY_TABLE", "SHIPRELAY_INGEST_QUEUE_URL"},
+	"webhook":   {"SHIPRELAY_TABLE", "SHIPRELAY_INGEST_QUEUE_URL", "SHIPRELAY_SHIPMENTS_QUEUE_URL"},
+	"poll":      {"SHIPRELAY_TABLE", "SHIPRELAY_INGEST_QUEUE_URL", "SHIPRELAY_SHIPMENTS_QUEUE_URL"},
 	"ingest":    {"SHIPRELAY_TABLE", "SHIPRELAY_PUSH_QUEUE_URL", "SHIPRELAY_INGEST_QUEUE_URL"},
 	"push":      {"SHIPRELAY_TABLE", "SHIPRELAY_PUSH_QUEUE_URL"},
 	"reconcile": {"SHIPRELAY_TABLE", "SHIPRELAY_PUSH_QUEUE_URL"},
+	// Its own queue (backoff) and one notify queue per channel kind.
+	"shipments": {"SHIPRELAY_TABLE", "SHIPRELAY_SHIPMENTS_QUEUE_URL", "SHIPRELAY_NOTIFY_BIGCOMMERCE_QUEUE_URL"},
+	// One notify function per channel kind: the channel it confirms on and
+	// its own queue (backoff).
+	"notify": {"SHIPRELAY_TABLE", "SHIPRELAY_NOTIFY_CHANNEL", "SHIPRELAY_NOTIFY_QUEUE_URL"},
+}
+
+// PlainEnv are the SHIPRELAY_* variables the template sets to a plain
+// value, neither a queue URL (*_QUEUE_URL) nor the table, with the values
+// the code accepts; the checker wants each such variable listed here, its
+// value a literal (no Ref or other intrinsic) and one of those listed.
+var PlainEnv = map[string][]string{
+	// The channel a notify function confirms shipments on: shared/app's
+	// "notify" handler knows a notifier for these order.Channel values.
+	"SHIPRELAY_NOTIFY_CHANNEL": {"bigcommerce"},
 }
 
 // TableActions lists, per function (the CodeUri directory name) whose code
@@ -422,6 +437,15 @@ var RequiredEnv = map[string][]string{
 var TableActions = map[string][]string{
 	// The sweep queries pending orders (gsi1) and exception records (gsi2).
 	"reconcile": {"dynamodb:Query"},
+	// Records labels (Get/PutItem), resolves orderKeys, reads the order and
+	// its notifications (GetItem, Query), plans notifications and records
+	// exceptions in transactions (PutItem, UpdateItem), settles voided ones
+	// (UpdateItem).
+	"shipments": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"},
+	// Reads the order, its notifications and the store status (GetItem,
+	// Query), settles notifications and pauses stores (UpdateItem) and
+	// records exceptions (PutItem, UpdateItem).
+	"notify": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"},
 }
 
 // DefaultTableActions are the DynamoDB actions the checker wants allowed on

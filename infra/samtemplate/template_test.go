@@ -39,7 +39,7 @@ func TestTemplate(t *testing.T) {
 func hermeticRoot(t *testing.T, template []byte) string {
 	t.Helper()
 	root := t.TempDir()
-	for _, dir := range []string{"webhook", "poll", "ingest", "push", "reconcile"} {
+	for _, dir := range []string{"webhook", "poll", "ingest", "push", "reconcile", "shipments", "notify"} {
 		d := filepath.Join(root, "functions", dir)
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
@@ -77,8 +77,9 @@ func TestTemplateShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := tpl.Resolver(ResolverOptions{
-		Pseudo:    PseudoParameters("us-east-1", "123456789012", "shiprelay"),
-		Resources: map[string]any{"Table": "tbl", "IngestQueue": "iq-url", "PushQueue": "pq-url"},
+		Pseudo: PseudoParameters("us-east-1", "123456789012", "shiprelay"),
+		Resources: map[string]any{"Table": "tbl", "IngestQueue": "iq-url", "PushQueue": "pq-url", "ShipmentsQueue": "sq-url",
+			"NotifyBigCommerceQueue": "nbq-url"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -87,14 +88,23 @@ func TestTemplateShape(t *testing.T) {
 		dir     string
 		timeout int
 		env     map[string]string
-		event   string
+		events  []string // sorted by event name
 	}
 	wants := map[string]want{
-		"WebhookFunction":   {"webhook", 10, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_INGEST_QUEUE_URL": "iq-url"}, "HttpApi POST /webhooks/bigcommerce/{storeId}"},
-		"PollFunction":      {"poll", 120, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_INGEST_QUEUE_URL": "iq-url"}, "Schedule rate(5 minutes)"},
-		"IngestFunction":    {"ingest", 30, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_PUSH_QUEUE_URL": "pq-url", "SHIPRELAY_INGEST_QUEUE_URL": "iq-url"}, "SQS IngestQueue 10 1 5"},
-		"PushFunction":      {"push", 60, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_PUSH_QUEUE_URL": "pq-url"}, "SQS PushQueue 100 2 2"},
-		"ReconcileFunction": {"reconcile", 120, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_PUSH_QUEUE_URL": "pq-url"}, "Schedule rate(15 minutes)"},
+		"WebhookFunction": {"webhook", 10, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_INGEST_QUEUE_URL": "iq-url", "SHIPRELAY_SHIPMENTS_QUEUE_URL": "sq-url"},
+			[]string{"HttpApi POST /webhooks/bigcommerce/{storeId}", "HttpApi POST /webhooks/shipstation/{accountId}/{token}"}},
+		"PollFunction": {"poll", 120, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_INGEST_QUEUE_URL": "iq-url", "SHIPRELAY_SHIPMENTS_QUEUE_URL": "sq-url"},
+			[]string{"Schedule rate(5 minutes)"}},
+		"IngestFunction": {"ingest", 30, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_PUSH_QUEUE_URL": "pq-url", "SHIPRELAY_INGEST_QUEUE_URL": "iq-url"},
+			[]string{"SQS IngestQueue 10 1 5"}},
+		"PushFunction": {"push", 60, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_PUSH_QUEUE_URL": "pq-url"},
+			[]string{"SQS PushQueue 100 2 2"}},
+		"ReconcileFunction": {"reconcile", 120, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_PUSH_QUEUE_URL": "pq-url"},
+			[]string{"Schedule rate(15 minutes)"}},
+		"ShipmentsFunction": {"shipments", 60, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_SHIPMENTS_QUEUE_URL": "sq-url", "SHIPRELAY_NOTIFY_BIGCOMMERCE_QUEUE_URL": "nbq-url"},
+			[]string{"SQS ShipmentsQueue 10 1 2"}},
+		"NotifyBigCommerceFunction": {"notify", 30, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_NOTIFY_CHANNEL": "bigcommerce", "SHIPRELAY_NOTIFY_QUEUE_URL": "nbq-url"},
+			[]string{"SQS NotifyBigCommerceQueue 10 1 2"}},
 	}
 	if len(fns) != len(wants) {
 		t.Fatalf("%d functions, want %d", len(fns), len(wants))
@@ -127,53 +137,64 @@ func TestTemplateShape(t *testing.T) {
 				t.Errorf("%s: %s=%v, want %s", f.LogicalID, k, m[k], v)
 			}
 		}
-		if len(f.Events) != 1 {
-			t.Fatalf("%s: %d events", f.LogicalID, len(f.Events))
+		var got []string
+		for _, ev := range f.Events {
+			switch {
+			case ev.HttpApi != nil:
+				got = append(got, "HttpApi "+ev.HttpApi.RouteKey())
+			case ev.Schedule != nil:
+				s, _ := ev.Schedule.Schedule.String(res)
+				got = append(got, "Schedule "+s)
+			case ev.SQS != nil:
+				b, _ := ev.SQS.BatchSize.Int(res)
+				w, _ := ev.SQS.MaximumBatchingWindowInSeconds.Int(res)
+				mc, _ := ev.SQS.MaximumConcurrency.Int(res)
+				got = append(got, strings.Join([]string{"SQS", ev.SQS.QueueLogicalID, itoa(b), itoa(w), itoa(mc)}, " "))
+			default:
+				got = append(got, "? "+ev.Name)
+			}
 		}
-		ev := f.Events[0]
-		var got string
-		switch {
-		case ev.HttpApi != nil:
-			got = "HttpApi " + ev.HttpApi.RouteKey()
-		case ev.Schedule != nil:
-			s, _ := ev.Schedule.Schedule.String(res)
-			got = "Schedule " + s
-		case ev.SQS != nil:
-			b, _ := ev.SQS.BatchSize.Int(res)
-			w, _ := ev.SQS.MaximumBatchingWindowInSeconds.Int(res)
-			mc, _ := ev.SQS.MaximumConcurrency.Int(res)
-			got = strings.Join([]string{"SQS", ev.SQS.QueueLogicalID, itoa(b), itoa(w), itoa(mc)}, " ")
-		}
-		if got != w.event {
-			t.Errorf("%s: event %q, want %q", f.LogicalID, got, w.event)
+		if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", w.events) {
+			t.Errorf("%s: events %q, want %q", f.LogicalID, got, w.events)
 		}
 	}
 	queues, err := tpl.Queues()
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantQ := map[string][3]any{ // visibility, retention, DLQ
-		"IngestQueue": {180, 345600, "IngestDLQ"},
-		"IngestDLQ":   {30, 1209600, ""},
-		"PushQueue":   {360, 345600, "PushDLQ"},
-		"PushDLQ":     {30, 1209600, ""},
+	type wantQueue struct {
+		visibility, retention int
+		dlq                   string
+		maxReceive            int // 0 for a queue without RedrivePolicy
+	}
+	wantQ := map[string]wantQueue{
+		"IngestQueue":            {180, 345600, "IngestDLQ", 5},
+		"IngestDLQ":              {30, 1209600, "", 0},
+		"PushQueue":              {360, 345600, "PushDLQ", 5},
+		"PushDLQ":                {30, 1209600, "", 0},
+		"ShipmentsQueue":         {360, 345600, "ShipmentsDLQ", 5},
+		"ShipmentsDLQ":           {30, 1209600, "", 0},
+		"NotifyBigCommerceQueue": {180, 345600, "NotifyBigCommerceDLQ", 8},
+		"NotifyBigCommerceDLQ":   {30, 1209600, "", 0},
 	}
 	if len(queues) != len(wantQ) {
-		t.Fatalf("%d queues", len(queues))
+		t.Fatalf("%d queues, want %d", len(queues), len(wantQ))
 	}
 	for _, q := range queues {
-		w := wantQ[q.LogicalID]
-		vis, _ := q.VisibilityTimeout.IntOr(nil, DefaultVisibilityTimeout)
-		ret, _ := q.MessageRetentionPeriod.IntOr(nil, DefaultMessageRetentionPeriod)
-		dlq := ""
-		if q.Redrive != nil {
-			dlq = q.Redrive.DeadLetterQueue
-			if n, _ := q.Redrive.MaxReceiveCount.Int(nil); n != 5 {
-				t.Errorf("%s: maxReceiveCount %d", q.LogicalID, n)
-			}
+		w, ok := wantQ[q.LogicalID]
+		if !ok {
+			t.Errorf("unexpected queue %s", q.LogicalID)
+			continue
 		}
-		if vis != w[0] || ret != w[1] || dlq != w[2] {
-			t.Errorf("%s: visibility %d retention %d dlq %q, want %v", q.LogicalID, vis, ret, dlq, w)
+		var got wantQueue
+		got.visibility, _ = q.VisibilityTimeout.IntOr(nil, DefaultVisibilityTimeout)
+		got.retention, _ = q.MessageRetentionPeriod.IntOr(nil, DefaultMessageRetentionPeriod)
+		if q.Redrive != nil {
+			got.dlq = q.Redrive.DeadLetterQueue
+			got.maxReceive, _ = q.Redrive.MaxReceiveCount.Int(nil)
+		}
+		if got != w {
+			t.Errorf("%s: %+v, want %+v", q.LogicalID, got, w)
 		}
 	}
 	tables, err := tpl.Tables()

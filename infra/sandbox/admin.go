@@ -37,6 +37,19 @@ import (
 //	GET  /_sandbox/orders                 [{order_key, order_id, order_number, store_id, order_status, created_at, modified_at, updates}]
 //	GET  /_sandbox/duplicates             DuplicateReport
 //	POST /_sandbox/orders/status          {"order_key":"..","order_status":"shipped"}
+//	GET  /_sandbox/shipments?order_key=&batch_id=   labels with items ([]SSShipment)
+//	POST /_sandbox/shipments              {"order_key":"..","packages":[[{"order_item_id":1,"line_item_key":"..","quantity":1}]],
+//	                                      "carrier_code":"","service_code":""} -> the new shipments (ShipOrder)
+//	POST /_sandbox/shipments/combined     {"order_keys":[..],"carrier_code":"","service_code":""} (ShipCombined)
+//	POST /_sandbox/shipments/{id}/void    VoidShipment
+//	POST /_sandbox/shipments/{id}/relabel Relabel -> the new shipment
+//	GET  /_sandbox/warehouse              {"enabled":false,"delay_ms":2000,"split_rate":0,"combine_rate":0,"void_rate":0}
+//	PUT|POST /_sandbox/warehouse          merge the same fields
+//	POST /_sandbox/warehouse/tick         one warehouse pass now -> the new shipments
+//	GET  /_sandbox/webhooks               V1 webhook subscriptions ([]SSWebhook)
+//	POST /_sandbox/webhooks               {"target_url":"..","event":"SHIP_NOTIFY"} -> {"id":..}
+//	POST /_sandbox/webhooks/flush?timeout_ms=5000   wait for queued SHIP_NOTIFY deliveries
+//	GET  /_sandbox/webhooks/log           recent SHIP_NOTIFY deliveries
 
 type faultsView struct {
 	Rate429              *float64 `json:"rate_429"`
@@ -345,6 +358,7 @@ func (ss *shipStation) adminMux() *http.ServeMux {
 	mux.HandleFunc("GET /_sandbox/duplicates", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.ShipStationDuplicates())
 	})
+	ss.shipmentAdmin(mux)
 	mux.HandleFunc("POST /_sandbox/orders/status", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			OrderKey    string `json:"order_key"`
@@ -361,4 +375,185 @@ func (ss *shipStation) adminMux() *http.ServeMux {
 		writeJSON(w, http.StatusOK, map[string]string{"order_key": req.OrderKey, "order_status": req.OrderStatus})
 	})
 	return mux
+}
+
+// warehouseView is the admin JSON of the warehouse settings.
+type warehouseView struct {
+	Enabled     *bool    `json:"enabled"`
+	DelayMS     *float64 `json:"delay_ms"`
+	SplitRate   *float64 `json:"split_rate"`
+	CombineRate *float64 `json:"combine_rate"`
+	VoidRate    *float64 `json:"void_rate"`
+}
+
+func (s *Sandbox) warehouseView() warehouseView {
+	on := s.WarehouseEnabled()
+	ms := float64(s.WarehouseDelay()) / float64(time.Millisecond)
+	f := s.WarehouseFaults()
+	return warehouseView{Enabled: &on, DelayMS: &ms, SplitRate: &f.SplitRate, CombineRate: &f.CombineRate, VoidRate: &f.VoidRate}
+}
+
+// apply validates v and applies its non-nil fields.
+func (v warehouseView) apply(s *Sandbox) error {
+	f := s.WarehouseFaults()
+	for _, r := range []struct {
+		name string
+		src  *float64
+		dst  *float64
+	}{{"split_rate", v.SplitRate, &f.SplitRate}, {"combine_rate", v.CombineRate, &f.CombineRate}, {"void_rate", v.VoidRate, &f.VoidRate}} {
+		if r.src == nil {
+			continue
+		}
+		if *r.src < 0 || *r.src > 1 {
+			return fmt.Errorf("%s must be between 0 and 1", r.name)
+		}
+		*r.dst = *r.src
+	}
+	if v.DelayMS != nil && (*v.DelayMS <= 0 || *v.DelayMS > 86400000) {
+		return fmt.Errorf("delay_ms must be between 0 (excluded) and 86400000")
+	}
+	s.SetWarehouseFaults(f)
+	if v.DelayMS != nil {
+		s.SetWarehouseDelay(time.Duration(*v.DelayMS * float64(time.Millisecond)))
+	}
+	if v.Enabled != nil {
+		s.SetWarehouseEnabled(*v.Enabled)
+	}
+	return nil
+}
+
+func nonNilShipments(x []SSShipment) []SSShipment {
+	if x == nil {
+		return []SSShipment{}
+	}
+	return x
+}
+
+// shipmentAdmin registers the ShipStation shipment, warehouse and webhook
+// admin endpoints.
+func (ss *shipStation) shipmentAdmin(mux *http.ServeMux) {
+	s := ss.s
+	mux.HandleFunc("GET /_sandbox/shipments", func(w http.ResponseWriter, r *http.Request) {
+		key := r.URL.Query().Get("order_key")
+		batch, _ := strconv.ParseInt(r.URL.Query().Get("batch_id"), 10, 64)
+		var out []SSShipment
+		for _, sh := range s.ShipStationShipments() {
+			if (key == "" || sh.OrderKey == key) && (batch == 0 || sh.BatchID == batch) {
+				out = append(out, sh)
+			}
+		}
+		writeJSON(w, http.StatusOK, nonNilShipments(out))
+	})
+	mux.HandleFunc("POST /_sandbox/shipments", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			OrderKey    string       `json:"order_key"`
+			Packages    [][]ShipLine `json:"packages"`
+			CarrierCode string       `json:"carrier_code"`
+			ServiceCode string       `json:"service_code"`
+		}
+		if err := decodeAdmin(r, &req); err != nil {
+			adminError(w, http.StatusBadRequest, err)
+			return
+		}
+		out, err := s.ShipOrder(req.OrderKey, req.Packages, req.CarrierCode, req.ServiceCode)
+		if err != nil {
+			adminError(w, http.StatusBadRequest, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, out)
+	})
+	mux.HandleFunc("POST /_sandbox/shipments/combined", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			OrderKeys   []string `json:"order_keys"`
+			CarrierCode string   `json:"carrier_code"`
+			ServiceCode string   `json:"service_code"`
+		}
+		if err := decodeAdmin(r, &req); err != nil {
+			adminError(w, http.StatusBadRequest, err)
+			return
+		}
+		out, err := s.ShipCombined(req.OrderKeys, req.CarrierCode, req.ServiceCode)
+		if err != nil {
+			adminError(w, http.StatusBadRequest, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, out)
+	})
+	mux.HandleFunc("POST /_sandbox/shipments/{id}/void", func(w http.ResponseWriter, r *http.Request) {
+		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		if err := s.VoidShipment(id); err != nil {
+			adminError(w, http.StatusBadRequest, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"shipment_id": id, "voided": true})
+	})
+	mux.HandleFunc("POST /_sandbox/shipments/{id}/relabel", func(w http.ResponseWriter, r *http.Request) {
+		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		sh, err := s.Relabel(id)
+		if err != nil {
+			adminError(w, http.StatusBadRequest, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, sh)
+	})
+	mux.HandleFunc("GET /_sandbox/warehouse", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.warehouseView())
+	})
+	setWarehouse := func(w http.ResponseWriter, r *http.Request) {
+		var v warehouseView
+		if err := decodeAdmin(r, &v); err != nil {
+			adminError(w, http.StatusBadRequest, err)
+			return
+		}
+		if err := v.apply(s); err != nil {
+			adminError(w, http.StatusBadRequest, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, s.warehouseView())
+	}
+	mux.HandleFunc("PUT /_sandbox/warehouse", setWarehouse)
+	mux.HandleFunc("POST /_sandbox/warehouse", setWarehouse)
+	mux.HandleFunc("POST /_sandbox/warehouse/tick", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, nonNilShipments(s.WarehouseTick()))
+	})
+	mux.HandleFunc("GET /_sandbox/webhooks", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.ShipStationWebhooks())
+	})
+	mux.HandleFunc("POST /_sandbox/webhooks", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			TargetURL string `json:"target_url"`
+			Event     string `json:"event"`
+		}
+		if err := decodeAdmin(r, &req); err != nil {
+			adminError(w, http.StatusBadRequest, err)
+			return
+		}
+		if req.Event == "" {
+			req.Event = "SHIP_NOTIFY"
+		}
+		id, err := s.AddShipStationWebhook(req.TargetURL, req.Event)
+		if err != nil {
+			adminError(w, http.StatusBadRequest, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, map[string]int64{"id": id})
+	})
+	mux.HandleFunc("POST /_sandbox/webhooks/flush", func(w http.ResponseWriter, r *http.Request) {
+		timeout := 5 * time.Second
+		if v := r.URL.Query().Get("timeout_ms"); v != "" {
+			if ms, err := strconv.Atoi(v); err == nil && ms > 0 {
+				timeout = time.Duration(ms) * time.Millisecond
+			}
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		if err := s.FlushShipStationWebhooks(ctx); err != nil {
+			adminError(w, http.StatusGatewayTimeout, fmt.Errorf("webhooks still pending: %w", err))
+			return
+		}
+		writeJSON(w, http.StatusOK, s.ssHooks.snapshot())
+	})
+	mux.HandleFunc("GET /_sandbox/webhooks/log", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.ShipStationWebhookLog())
+	})
 }

@@ -34,6 +34,9 @@ func (b *bigCommerce) handler() http.Handler {
 	api.HandleFunc("POST "+v2+"/orders/{id}/shipments", b.postShipment)
 	api.HandleFunc("GET "+v2+"/orders/{id}/shipments/count", b.countShipments)
 	api.HandleFunc("GET "+v2+"/orders/{id}/shipments/{sid}", b.getShipment)
+	api.HandleFunc("PUT "+v2+"/orders/{id}/shipments/{sid}", b.putShipment)
+	api.HandleFunc("DELETE "+v2+"/orders/{id}/shipments/{sid}", b.deleteShipment)
+	api.HandleFunc("DELETE "+v2+"/orders/{id}/shipments", b.deleteAllShipments)
 	api.HandleFunc("GET "+v2+"/order_statuses", b.orderStatuses)
 	api.HandleFunc("GET "+v3+"/channels", b.listChannels)
 	api.HandleFunc("GET "+v3+"/channels/{id}", b.getChannel)
@@ -671,6 +674,67 @@ func (b *bigCommerce) postShipment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, out)
+}
+
+func (b *bigCommerce) putShipment(w http.ResponseWriter, r *http.Request) {
+	var req shipmentPut
+	if e := decodeBody(r, &req); e != nil {
+		bcFail(w, r, e)
+		return
+	}
+	b.mu.Lock()
+	st, o, e := b.lookupOrder(r)
+	var out bcShipmentWire
+	if e == nil {
+		sid, err := strconv.Atoi(r.PathValue("sid"))
+		if err != nil {
+			e = errNotFound
+		} else {
+			var sh *BCShipment
+			if sh, e = b.updateShipment(st, o, sid, req); e == nil {
+				out = shipmentWire(o, sh)
+			}
+		}
+	}
+	b.mu.Unlock()
+	if e != nil {
+		bcFail(w, r, e)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (b *bigCommerce) deleteShipment(w http.ResponseWriter, r *http.Request) {
+	b.mu.Lock()
+	st, o, e := b.lookupOrder(r)
+	if e == nil {
+		sid, err := strconv.Atoi(r.PathValue("sid"))
+		if err != nil || sid <= 0 {
+			e = errNotFound
+		} else {
+			e = b.deleteShipments(st, o, sid)
+		}
+	}
+	b.mu.Unlock()
+	if e != nil {
+		bcFail(w, r, e)
+		return
+	}
+	noContent(w)
+}
+
+func (b *bigCommerce) deleteAllShipments(w http.ResponseWriter, r *http.Request) {
+	b.mu.Lock()
+	st, o, e := b.lookupOrder(r)
+	if e == nil {
+		e = b.deleteShipments(st, o, 0)
+	}
+	b.mu.Unlock()
+	if e != nil {
+		bcFail(w, r, e)
+		return
+	}
+	noContent(w)
 }
 
 func (b *bigCommerce) channelWire(c Channel) bcChannelWire {

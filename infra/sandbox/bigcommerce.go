@@ -450,11 +450,17 @@ func (s *Sandbox) Webhooks(storeHash string) []Webhook {
 	return out
 }
 
-// FlushWebhooks waits until every queued webhook has been delivered or
-// abandoned, or ctx ends.
-func (s *Sandbox) FlushWebhooks(ctx context.Context) error { return s.hooks.flush(ctx) }
+// FlushWebhooks waits until every queued webhook of both servers has been
+// delivered or abandoned, or ctx ends.
+func (s *Sandbox) FlushWebhooks(ctx context.Context) error {
+	if err := s.hooks.flush(ctx); err != nil {
+		return err
+	}
+	return s.ssHooks.flush(ctx)
+}
 
-// WebhookLog returns the most recent webhook deliveries (up to 10,000).
+// WebhookLog returns the most recent BigCommerce webhook deliveries (up to
+// 10,000); ShipStationWebhookLog has ShipStation's.
 func (s *Sandbox) WebhookLog() []WebhookDelivery { return s.hooks.deliveries() }
 
 // orderEvent is the data of store/order/* webhooks.
@@ -679,4 +685,118 @@ func (b *bigCommerce) createShipment(st *bcStore, orderID int, req shipmentPost)
 	b.emit(st, "store/shipment/created", shipmentEvent{Type: "shipment", ID: sh.ID, OrderID: orderID})
 	b.applyUpdate(st, o, c)
 	return sh, nil
+}
+
+// shipmentPut is the body of PUT /v2/orders/{id}/shipments/{shipment_id}
+// (orderShipment_Put: items cannot be changed).
+type shipmentPut struct {
+	OrderAddressID       *int            `json:"order_address_id"`
+	TrackingNumber       *string         `json:"tracking_number"`
+	TrackingLink         *string         `json:"tracking_link"`
+	MerchantShippingCost json.RawMessage `json:"merchant_shipping_cost"`
+	ShippingMethod       *string         `json:"shipping_method"`
+	ShippingProvider     *string         `json:"shipping_provider"`
+	TrackingCarrier      *string         `json:"tracking_carrier"`
+	Comments             *string         `json:"comments"`
+}
+
+// findShipment returns the shipment sid of order orderID. Caller holds b.mu.
+func (st *bcStore) findShipment(orderID, sid int) (int, *BCShipment) {
+	for i, sh := range st.shipped[orderID] {
+		if sh.ID == sid {
+			return i, sh
+		}
+	}
+	return -1, nil
+}
+
+// updateShipment applies a PUT and fires store/shipment/updated. Caller holds b.mu.
+func (b *bigCommerce) updateShipment(st *bcStore, o *BCOrder, sid int, req shipmentPut) (*BCShipment, *bcError) {
+	_, sh := st.findShipment(o.ID, sid)
+	if sh == nil {
+		return nil, errNotFound
+	}
+	c := *sh
+	if req.OrderAddressID != nil {
+		addr, ok := o.ShippingAddress(*req.OrderAddressID)
+		if !ok {
+			return nil, badRequest("The field 'order_address_id' is invalid: order address %d does not belong to order %d.", *req.OrderAddressID, o.ID)
+		}
+		for _, it := range sh.Items {
+			if line, ok := o.Line(it.OrderProductID); ok && line.OrderAddressID != addr.ID {
+				return nil, badRequest("Order product %d is not shipped to order address %d.", line.ID, addr.ID)
+			}
+		}
+		c.OrderAddressID = addr.ID
+	}
+	if req.TrackingNumber != nil {
+		if len(*req.TrackingNumber) > 50 {
+			return nil, badRequest("The field 'tracking_number' must be at most 50 characters.")
+		}
+		c.TrackingNumber = *req.TrackingNumber
+	}
+	if req.TrackingLink != nil {
+		if len(*req.TrackingLink) > 500 {
+			return nil, badRequest("The field 'tracking_link' must be at most 500 characters.")
+		}
+		c.TrackingLink = *req.TrackingLink
+	}
+	if len(req.MerchantShippingCost) > 0 && string(req.MerchantShippingCost) != "null" {
+		var v string
+		if err := json.Unmarshal(req.MerchantShippingCost, &v); err != nil {
+			v = string(req.MerchantShippingCost)
+		}
+		cents, err := parseMoneyCents(v)
+		if err != nil || cents < 0 {
+			return nil, badRequest("The field 'merchant_shipping_cost' is invalid.")
+		}
+		c.MerchantShippingCost = money(cents)
+	}
+	for _, f := range []struct {
+		src *string
+		dst *string
+	}{{req.ShippingMethod, &c.ShippingMethod}, {req.ShippingProvider, &c.ShippingProvider}, {req.TrackingCarrier, &c.TrackingCarrier}, {req.Comments, &c.Comments}} {
+		if f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	*sh = c
+	b.emit(st, "store/shipment/updated", shipmentEvent{Type: "shipment", ID: sh.ID, OrderID: o.ID})
+	return sh, nil
+}
+
+// deleteShipments removes one shipment (sid > 0) or all of an order's
+// (sid == 0). The shipped quantities are released, so the items can be
+// shipped again, but the order's status is left as it is: BigCommerce does
+// not revert Shipped when a shipment is deleted. Fires
+// store/shipment/deleted per shipment and store/order/updated. Caller holds b.mu.
+func (b *bigCommerce) deleteShipments(st *bcStore, o *BCOrder, sid int) *bcError {
+	var gone []*BCShipment
+	if sid > 0 {
+		i, sh := st.findShipment(o.ID, sid)
+		if sh == nil {
+			return errNotFound
+		}
+		list := st.shipped[o.ID]
+		st.shipped[o.ID] = append(list[:i:i], list[i+1:]...)
+		gone = []*BCShipment{sh}
+	} else {
+		gone = st.shipped[o.ID]
+		delete(st.shipped, o.ID)
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	for _, sh := range gone {
+		for _, it := range sh.Items {
+			if line, ok := o.Line(it.OrderProductID); ok {
+				line.QuantityShipped = max(0, line.QuantityShipped-it.Quantity)
+			}
+		}
+		st.nShip--
+		b.emit(st, "store/shipment/deleted", shipmentEvent{Type: "shipment", ID: sh.ID, OrderID: o.ID})
+	}
+	b.touch(o)
+	b.emit(st, "store/order/updated", orderEvent{Type: "order", ID: o.ID})
+	return nil
 }

@@ -126,6 +126,25 @@ type Options struct {
 	// SourceKey names the source order of a ShipStation order for duplicate
 	// detection; "" means unknown. Nil means DefaultSourceKey.
 	SourceKey func(o *SSOrder) string
+	// ShipStationBaseURL is the base URL of the ShipStation server as its
+	// clients reach it (e.g. "http://127.0.0.1:4020"), used in SHIP_NOTIFY
+	// resource_url. Empty means: learn it from the Host of the requests the
+	// server receives (see SetShipStationBaseURL).
+	ShipStationBaseURL string
+
+	// WarehouseEnabled starts the warehouse goroutine, which ships orders
+	// that have been awaiting_shipment for WarehouseDelay (see
+	// SetWarehouseEnabled and WarehouseTick). Off by default.
+	WarehouseEnabled bool
+	// WarehouseDelay is how long an order waits in awaiting_shipment before
+	// the warehouse ships it (default 2 s / TimeScale).
+	WarehouseDelay time.Duration
+	// WarehouseFaults are the warehouse's split/combine/void knobs.
+	WarehouseFaults WarehouseFaults
+	// WarehouseBatches labels everything one warehouse pass ships as one
+	// batch with one SHIP_NOTIFY, as a warehouse printing labels in batches
+	// does (default: one batch per order).
+	WarehouseBatches bool
 }
 
 // Sandbox holds the simulated BigCommerce and ShipStation state. All methods
@@ -141,7 +160,9 @@ type Sandbox struct {
 	ssFront *front
 	bc      *bigCommerce
 	ss      *shipStation
-	hooks   *dispatcher
+	hooks   *dispatcher // BigCommerce webhooks
+	ssHooks *dispatcher // ShipStation webhooks (SHIP_NOTIFY)
+	wh      *warehouseRunner
 
 	bcHandler http.Handler
 	ssHandler http.Handler
@@ -208,6 +229,9 @@ func New(opts Options) *Sandbox {
 	if opts.SourceKey == nil {
 		opts.SourceKey = DefaultSourceKey
 	}
+	if opts.WarehouseDelay <= 0 {
+		opts.WarehouseDelay = scaled(2 * time.Second)
+	}
 
 	s := &Sandbox{
 		opts:   opts,
@@ -217,6 +241,8 @@ func New(opts Options) *Sandbox {
 	s.bcFront = newFront("bigcommerce", opts.BigCommerceFaults, opts.Seed^0xbc, opts.BigCommerceQuota, opts.BigCommerceWindow)
 	s.ssFront = newFront("shipstation", opts.ShipStationFaults, opts.Seed^0x55, opts.ShipStationQuota, opts.ShipStationWindow)
 	s.hooks = newDispatcher(opts.WebhookWorkers, opts.WebhookMaxAttempts, opts.WebhookRetryDelay, opts.WebhookTimeout)
+	s.ssHooks = newDispatcher(opts.WebhookWorkers, opts.WebhookMaxAttempts, opts.WebhookRetryDelay, opts.WebhookTimeout)
+	s.wh = &warehouseRunner{done: make(chan struct{})}
 	s.bc = newBigCommerce(s)
 	s.ss = newShipStation(s)
 	for _, d := range opts.Webhooks {
@@ -226,6 +252,9 @@ func New(opts Options) *Sandbox {
 	}
 	s.bcHandler = s.bc.handler()
 	s.ssHandler = s.ss.handler()
+	if opts.WarehouseEnabled {
+		s.startWarehouse()
+	}
 	return s
 }
 
@@ -234,13 +263,17 @@ func New(opts Options) *Sandbox {
 func (s *Sandbox) BigCommerce() http.Handler { return s.bcHandler }
 
 // ShipStation returns the handler of the simulated ShipStation V1 API
-// (/orders/... and /_sandbox/...).
+// (/orders/..., /shipments, /webhooks/... and /_sandbox/...).
 func (s *Sandbox) ShipStation() http.Handler { return s.ssHandler }
 
-// Close stops the webhook delivery goroutines; queued webhooks are abandoned.
-// It is safe to call more than once.
+// Close stops the warehouse and the webhook delivery goroutines; queued
+// webhooks are abandoned. It is safe to call more than once.
 func (s *Sandbox) Close() {
-	s.closeOnce.Do(s.hooks.close)
+	s.closeOnce.Do(func() {
+		s.stopWarehouse()
+		s.hooks.close()
+		s.ssHooks.close()
+	})
 }
 
 // DefaultStoreHash returns the hash of the first configured BigCommerce store.
@@ -326,6 +359,19 @@ type ShipStationStats struct {
 	// DuplicatesBySource counts orders sharing a source order (SourceKey)
 	// with an earlier order.
 	DuplicatesBySource int `json:"duplicates_by_source"`
+	// Shipments is the number of labels stored, voided ones included.
+	Shipments int `json:"shipments"`
+	// ShipmentsCreated counts labels created (relabels included).
+	ShipmentsCreated int64 `json:"shipments_created"`
+	// ShipmentsVoided counts labels voided.
+	ShipmentsVoided int64 `json:"shipments_voided"`
+	// Batches counts label batches (one SHIP_NOTIFY per subscription each).
+	Batches int64 `json:"batches"`
+	// WebhookSubscriptions is the number of V1 webhook subscriptions.
+	WebhookSubscriptions int `json:"webhook_subscriptions"`
+	// Webhooks counts SHIP_NOTIFY / ITEM_SHIP_NOTIFY deliveries: sent,
+	// dropped and duplicated by the fault knobs, failed, pending.
+	Webhooks WebhookStats `json:"webhooks"`
 }
 
 // Stats returns a snapshot of all counters.
@@ -336,5 +382,6 @@ func (s *Sandbox) Stats() Stats {
 	st.BigCommerce.Webhooks = s.hooks.snapshot()
 	st.ShipStation.ServerStats = s.ssFront.stats()
 	s.ss.fillStats(&st.ShipStation)
+	st.ShipStation.Webhooks = s.ssHooks.snapshot()
 	return st
 }

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,12 +24,16 @@ type ssRecord struct {
 	createdAt  time.Time
 	modifiedAt time.Time
 	updates    int
+	// shipped is the quantity per orderItemId on labels not voided.
+	shipped map[int64]int
+	// awaitingSince is when the order last entered awaiting_shipment (zero
+	// while it is in another status); the warehouse waits from there.
+	awaitingSince time.Time
 }
 
 // shipStation holds the simulated ShipStation account. Every accepted key
-// pair sees the same account. Shipments, SHIP_NOTIFY webhooks and the other
-// order endpoints can be added beside createorder(s) without changing this
-// state: records are indexed by orderId and orderKey.
+// pair sees the same account: orders (indexed by orderId and orderKey),
+// shipments (labels), webhook subscriptions and the warehouse's state.
 type shipStation struct {
 	s  *Sandbox
 	mu sync.Mutex
@@ -42,18 +48,62 @@ type shipStation struct {
 	nextCust  int64
 
 	created, updated, rejected int64
+
+	// Shipments, by ascending shipmentId.
+	shipments       []*SSShipment
+	shipByID        map[int64]*SSShipment
+	nextShipment    int64
+	nextBatch       int64
+	nextBatchNumber int64
+	trackingSeen    map[string]bool
+	labelRNG        *rand.Rand
+
+	shipmentsCreated, shipmentsVoided, batches int64
+
+	// Webhook subscriptions and the base URL of resource_url.
+	hooks       []*SSWebhook
+	nextHook    int64
+	baseURL     string
+	learnedBase atomic.Value // string
+
+	// Warehouse.
+	whEnabled bool
+	whDelay   time.Duration
+	whFaults  WarehouseFaults
+	// whBatch labels each warehouse pass as one batch (one SHIP_NOTIFY),
+	// as a warehouse printing its labels in batches does; passBatch is
+	// that batch while a pass runs.
+	whBatch   bool
+	passBatch *ssBatch
+	whRNG     *rand.Rand
+	whEvents  []whEvent
+	whPending map[string]bool // orderKey -> a void/relabel is scheduled
 }
 
 func newShipStation(s *Sandbox) *shipStation {
 	return &shipStation{
-		s:         s,
-		byKey:     map[string]*ssRecord{},
-		byID:      map[int64]*ssRecord{},
-		nextOrder: 123456001,
-		nextItem:  4455001,
-		nextKey:   1,
-		customers: map[string]int64{},
-		nextCust:  77001,
+		s:               s,
+		byKey:           map[string]*ssRecord{},
+		byID:            map[int64]*ssRecord{},
+		nextOrder:       123456001,
+		nextItem:        4455001,
+		nextKey:         1,
+		customers:       map[string]int64{},
+		nextCust:        77001,
+		shipByID:        map[int64]*SSShipment{},
+		nextShipment:    98765001,
+		nextBatch:       144015001,
+		nextBatchNumber: 100001,
+		trackingSeen:    map[string]bool{},
+		labelRNG:        rand.New(rand.NewPCG(s.opts.Seed, 0x6c6162656c)), // "label"
+		nextHook:        5001,
+		baseURL:         strings.TrimRight(s.opts.ShipStationBaseURL, "/"),
+		whEnabled:       s.opts.WarehouseEnabled,
+		whDelay:         s.opts.WarehouseDelay,
+		whFaults:        s.opts.WarehouseFaults,
+		whBatch:         s.opts.WarehouseBatches,
+		whRNG:           rand.New(rand.NewPCG(s.opts.Seed, 0x7761726568)), // "wareh"
+		whPending:       map[string]bool{},
 	}
 }
 
@@ -183,12 +233,20 @@ func (ss *shipStation) upsert(in SSOrder) (SSOrder, []fieldError, string) {
 	o.ExternallyFulfilled = false
 
 	if prev != nil {
+		if o.OrderStatus == "awaiting_shipment" && prev.order.OrderStatus != "awaiting_shipment" {
+			prev.awaitingSince = now
+		} else if o.OrderStatus != "awaiting_shipment" {
+			prev.awaitingSince = time.Time{}
+		}
 		prev.order = o
 		prev.modifiedAt = now
 		prev.updates++
 		ss.updated++
 	} else {
-		rec := &ssRecord{order: o, createdAt: now, modifiedAt: now}
+		rec := &ssRecord{order: o, createdAt: now, modifiedAt: now, shipped: map[int64]int{}}
+		if o.OrderStatus == "awaiting_shipment" {
+			rec.awaitingSince = now
+		}
 		ss.byKey[o.OrderKey] = rec
 		ss.byID[o.OrderID] = rec
 		ss.ids = append(ss.ids, o.OrderID)
@@ -264,8 +322,14 @@ func (s *Sandbox) SetShipStationOrderStatus(orderKey, status string) error {
 	if rec == nil {
 		return fmt.Errorf("sandbox: no ShipStation order with orderKey %q", orderKey)
 	}
+	now := s.now()
+	if status == "awaiting_shipment" && rec.order.OrderStatus != "awaiting_shipment" {
+		rec.awaitingSince = now
+	} else if status != "awaiting_shipment" {
+		rec.awaitingSince = time.Time{}
+	}
 	rec.order.OrderStatus = status
-	rec.order.ModifyDate = SSTime(s.now())
+	rec.order.ModifyDate = SSTime(now)
 	return nil
 }
 
@@ -340,6 +404,9 @@ func (ss *shipStation) fillStats(st *ShipStationStats) {
 	st.Created, st.Updated, st.Rejected = ss.created, ss.updated, ss.rejected
 	rep := ss.duplicates()
 	st.Duplicates, st.DuplicatesByOrderNumber, st.DuplicatesBySource = rep.Total, rep.ByOrderNumber, rep.BySource
+	st.Shipments = len(ss.shipments)
+	st.ShipmentsCreated, st.ShipmentsVoided, st.Batches = ss.shipmentsCreated, ss.shipmentsVoided, ss.batches
+	st.WebhookSubscriptions = len(ss.hooks)
 }
 
 // ---- HTTP ----
@@ -356,6 +423,10 @@ func (ss *shipStation) handler() http.Handler {
 	api.HandleFunc("POST /orders/createorders", ss.createOrders)
 	api.HandleFunc("GET /orders", ss.listOrders)
 	api.HandleFunc("GET /orders/{orderId}", ss.getOrder)
+	api.HandleFunc("GET /shipments", ss.listShipments)
+	api.HandleFunc("POST /webhooks/subscribe", ss.subscribeHook)
+	api.HandleFunc("GET /webhooks", ss.listHooks)
+	api.HandleFunc("DELETE /webhooks/{webhookId}", ss.deleteHook)
 	api.Handle("/", methodFallback(api,
 		func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusNotFound, ssMessage{Message: fmt.Sprintf("No HTTP resource was found that matches the request URI '%s'.", r.URL.RequestURI())})
@@ -370,6 +441,7 @@ func (ss *shipStation) handler() http.Handler {
 			admin.ServeHTTP(w, r)
 			return
 		}
+		ss.noteBase(r)
 		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 		ss.s.ssFront.serveAPI(w, r, d, ss.s.now(), api)
 	})

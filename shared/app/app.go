@@ -205,7 +205,7 @@ func (d *Deps) Handler(name string) (lambda.Handler, error) {
 		}
 		s := &ingest.Service{
 			Config: d.Config, Ledger: d.Ledger, Push: pushQ, Log: d.Log, Metrics: d.Metrics,
-			Retry: &lambdaio.Retrier{Visibility: ingestQ, Policy: retry.Default, Log: d.Log},
+			Retry: &lambdaio.Retrier{Visibility: ingestQ, Requeue: ingestQ, Policy: retry.Default, Log: d.Log},
 			Fetch: map[order.Channel]ingest.Fetcher{order.BigCommerce: d.clients},
 		}
 		return lambda.NewHandler(s.Handle), nil
@@ -215,7 +215,7 @@ func (d *Deps) Handler(name string) (lambda.Handler, error) {
 			return nil, err
 		}
 		s := &push.Service{
-			Config: d.Config, Ledger: d.Ledger, Retry: &lambdaio.Retrier{Visibility: pushQ, Policy: retry.Default, Log: d.Log},
+			Config: d.Config, Ledger: d.Ledger, Retry: &lambdaio.Retrier{Visibility: pushQ, Requeue: pushQ, Policy: retry.Default, Log: d.Log},
 			Log: d.Log, Metrics: d.Metrics, Account: d.clients.shipStation,
 		}
 		return lambda.NewHandler(s.Handle), nil
@@ -231,7 +231,7 @@ func (d *Deps) Handler(name string) (lambda.Handler, error) {
 		s := &relay.Service{
 			Config: d.Config, Ledger: d.Ledger, Source: d.clients.labels, Log: d.Log, Metrics: d.Metrics,
 			Notify: map[order.Channel]queue.Sender{order.BigCommerce: notifyBC},
-			Retry:  &lambdaio.Retrier{Visibility: shipQ, Policy: retry.Default, Log: d.Log},
+			Retry:  &lambdaio.Retrier{Visibility: shipQ, Requeue: shipQ, Policy: retry.Default, Log: d.Log},
 		}
 		return lambda.NewHandler(s.Handle), nil
 	case "notify":
@@ -248,7 +248,7 @@ func (d *Deps) Handler(name string) (lambda.Handler, error) {
 		}
 		s := &notify.Service{
 			Config: d.Config, Ledger: d.Ledger, Confirmer: c, Log: d.Log, Metrics: d.Metrics,
-			Retry: &lambdaio.Retrier{Visibility: own, Policy: retry.Default, Log: d.Log},
+			Retry: &lambdaio.Retrier{Visibility: own, Requeue: own, Policy: retry.Default, Log: d.Log},
 		}
 		return lambda.NewHandler(s.Handle), nil
 	case "reconcile":

@@ -57,6 +57,10 @@ type Settings struct {
 	// push. It must be longer than a push normally takes, so that the sweep
 	// only re-drives work whose message was lost. Default 10m, at least 1m.
 	ReconcileAfter Duration `yaml:"reconcileAfter"`
+	// LabelPullInterval is how often the scheduled pull reads ShipStation
+	// labels (the safety net for lost SHIP_NOTIFY webhooks); polls in
+	// between skip it. Default 5m.
+	LabelPullInterval Duration `yaml:"labelPullInterval"`
 }
 
 // MinReconcileAfter is the smallest settings.reconcileAfter accepted.
@@ -195,6 +199,9 @@ func (c *Config) applyDefaults() {
 	}
 	if s.MaxBudgetWait == 0 {
 		s.MaxBudgetWait = Duration(20 * time.Second)
+	}
+	if s.LabelPullInterval == 0 {
+		s.LabelPullInterval = Duration(5 * time.Minute)
 	}
 	if s.ReconcileAfter == 0 {
 		s.ReconcileAfter = Duration(10 * time.Minute)

@@ -17,10 +17,10 @@ var _ ledger.Stores = (*Ledger)(nil)
 // Store status, pk=STORESTATUS#<id> sk=STORE: paused (BOOL), reason, pausedAt.
 const (
 	prefixStoreStatus = "STORESTATUS#"
-	skStore     = "STORE"
-	attrPaused  = "paused"
-	attrReason  = "reason"
-	attrPausedA = "pausedAt"
+	skStore           = "STORE"
+	attrPaused        = "paused"
+	attrReason        = "reason"
+	attrPausedA       = "pausedAt"
 )
 
 // PauseStore implements ledger.Stores.

@@ -24,6 +24,7 @@ import (
 
 	"github.com/shiprelay/shiprelay/shared/errs"
 	"github.com/shiprelay/shiprelay/shared/ratelimit"
+	"github.com/shiprelay/shiprelay/shared/retry"
 )
 
 // maxBody caps a success body we decode, maxErrBody an error body we read,
@@ -73,6 +74,30 @@ type Caller struct {
 // leaves out untouched. A non-2xx response is an error of the kind Classify
 // gives, with text "HTTP <status>" or "HTTP <status>: <message>".
 func (c *Caller) Do(ctx context.Context, op, what, method, url string, in, out any) (int, error) {
+	status, err := c.do(ctx, op, what, method, url, in, out)
+	// A read is safe to repeat: a passing fault (5xx, timeout, reset) is
+	// retried here a couple of times, by the one retry policy, before the
+	// whole message is put back on its queue. A throttle (RetryAfter) or a
+	// budget wait is not: those wait as long as they were told.
+	for attempt := 1; attempt <= readRetries && method == http.MethodGet && errs.Is(err, errs.Transient) && errs.RetryAfterOf(err) == 0; attempt++ {
+		t := time.NewTimer(readRetry.Backoff(attempt))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return status, err
+		case <-t.C:
+		}
+		status, err = c.do(ctx, op, what, method, url, in, out)
+	}
+	return status, err
+}
+
+// readRetries and readRetry bound the in-call retries of a failed read.
+const readRetries = 2
+
+var readRetry = retry.Policy{Base: 200 * time.Millisecond, Cap: 2 * time.Second}
+
+func (c *Caller) do(ctx context.Context, op, what, method, url string, in, out any) (int, error) {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)

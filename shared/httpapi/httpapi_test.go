@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -323,5 +324,32 @@ func TestRetryAfter(t *testing.T) {
 		if got := RetryAfter(h); got != want {
 			t.Errorf("RetryAfter(%q) = %v, want %v", v, got, want)
 		}
+	}
+}
+
+func TestReadsRetryPassingFaultsWritesDoNot(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) <= 2 {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		_, _ = w.Write([]byte(`{"ok":true}`))
+	}))
+	defer srv.Close()
+	c := &Caller{HTTP: srv.Client()}
+	var out struct{ OK bool }
+	if _, err := c.Do(context.Background(), "op", "x", http.MethodGet, srv.URL, nil, &out); err != nil || !out.OK {
+		t.Fatalf("GET after two 502s: %v %+v", err, out)
+	}
+	if n := calls.Load(); n != 3 {
+		t.Fatalf("GET made %d requests, want 3", n)
+	}
+	calls.Store(0)
+	if _, err := c.Do(context.Background(), "op", "x", http.MethodPost, srv.URL, map[string]int{"a": 1}, &out); !errs.Is(err, errs.Transient) {
+		t.Fatalf("POST after a 502: %v", err)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("POST made %d requests, want 1 (writes are not repeated here)", n)
 	}
 }

@@ -129,7 +129,15 @@ func (s *Service) Process(ctx context.Context, msg queue.Ingest) error {
 		return s.reject(ctx, msg.StoreID, id, errs.E(errs.Invalid, "ingest.validate", err))
 	}
 
-	state, reason := Decide(&o, prev.Pushes)
+	labelled := false
+	if ls, ok := s.Ledger.(ledger.Shipments); ok && len(prev.Pushes) > 0 {
+		notes, err := ls.Notifications(ctx, id)
+		if err != nil {
+			return fmt.Errorf("read notifications: %w", err)
+		}
+		labelled = len(notes) > 0
+	}
+	state, reason := Decide(&o, prev.Pushes, labelled)
 	firstSeen := msg.ReceivedAt
 	if firstSeen.IsZero() {
 		firstSeen = s.now()
@@ -172,14 +180,33 @@ func (s *Service) redrive(ctx context.Context, rec ledger.Record) error {
 // Decide says whether an order goes to ShipStation, given the pushes made
 // of earlier versions: an order without physical lines never does; an order
 // that ShipStation has never seen is not created there when it is already
-// shipped or cancelled on the channel (there is nothing to ship); every other
-// version is pushed, so that cancellations reach open ShipStation orders.
-func Decide(o *order.Order, pushes map[string]ledger.Push) (ledger.State, string) {
+// shipped or cancelled on the channel (there is nothing to ship); a version
+// that reports fulfilment, or that changes an order ShipStation has already
+// labelled, is not pushed back (ShipStation cannot take it); every other
+// version is pushed, so that cancellations and holds reach ShipStation —
+// where an order already shipped refuses them, which is an exception for a
+// person.
+func Decide(o *order.Order, pushes map[string]ledger.Push, labelled bool) (ledger.State, string) {
 	if !o.Pushable() {
 		return ledger.StateSkipped, "no physical items to ship"
 	}
 	if len(pushes) == 0 && (o.Status == order.Shipped || o.Status == order.Cancelled) {
 		return ledger.StateSkipped, "already " + string(o.Status) + " on the channel before import"
 	}
+	if len(pushes) > 0 && o.Status != order.Cancelled && o.Status != order.OnHold && (o.Status == order.Shipped || shippedAny(o) || labelled) {
+		// The channel reports fulfilment, which comes from ShipStation's own
+		// labels: its copy is shipped (or shipping) already and cannot take
+		// a full replace. A cancellation still goes through.
+		return ledger.StateSkipped, "fulfilment reported by the channel; ShipStation's order is closed by its labels"
+	}
 	return ledger.StatePending, ""
+}
+
+func shippedAny(o *order.Order) bool {
+	for _, it := range o.Items {
+		if it.QuantityShipped > 0 {
+			return true
+		}
+	}
+	return false
 }

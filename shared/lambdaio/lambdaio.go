@@ -5,6 +5,7 @@ package lambdaio
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strconv"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/shiprelay/shiprelay/shared/errs"
 	"github.com/shiprelay/shiprelay/shared/obs"
 	"github.com/shiprelay/shiprelay/shared/queue"
+	"github.com/shiprelay/shiprelay/shared/ratelimit"
 	"github.com/shiprelay/shiprelay/shared/retry"
 )
 
@@ -51,7 +53,11 @@ func EachRecord(ctx context.Context, log *slog.Logger, ev events.SQSEvent, r *Re
 	for _, m := range ev.Records {
 		rctx := obs.With(ctx, "message_id", m.MessageId)
 		if err := fn(rctx, m); err != nil {
-			d := r.Defer(rctx, m, err)
+			d, requeued := r.Defer(rctx, m, err)
+			if requeued {
+				log.InfoContext(rctx, "record deferred: rate budget spent", "retry_in_ms", d.Milliseconds())
+				continue
+			}
 			log.WarnContext(rctx, "record failed; redelivered later", "error", err.Error(), "retry_in_ms", d.Milliseconds())
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
 		}
@@ -62,28 +68,47 @@ func EachRecord(ctx context.Context, log *slog.Logger, ev events.SQSEvent, r *Re
 // Retrier turns the retry policy into SQS visibility: a failed message
 // comes back after the policy's delay for its receive count instead of the
 // queue's whole visibility timeout, and holds no Lambda meanwhile.
+//
+// Waiting for the shared rate budget is not a failure: with Requeue set, a
+// message deferred for budget is sent again with a delay and acknowledged,
+// so waiting never counts towards the queue's maxReceiveCount.
 type Retrier struct {
 	Visibility queue.Visibility
 	Policy     retry.Policy
-	Log        *slog.Logger
+	// Requeue is the message's own queue (optional).
+	Requeue queue.Sender
+	Log     *slog.Logger
 }
 
-// Defer sets m's visibility to the delay for err and returns it. A nil
+// Defer schedules m's redelivery for err and returns the delay. requeued
+// says a fresh copy was sent instead (the caller acknowledges m). A nil
 // Retrier, or a message without a receipt handle, leaves the queue's
 // visibility timeout in charge and returns 0.
-func (r *Retrier) Defer(ctx context.Context, m events.SQSMessage, err error) time.Duration {
-	if r == nil || r.Visibility == nil || m.ReceiptHandle == "" {
-		return 0
+func (r *Retrier) Defer(ctx context.Context, m events.SQSMessage, err error) (d time.Duration, requeued bool) {
+	if r == nil {
+		return 0, false
+	}
+	var wait *ratelimit.ErrDeferred
+	if r.Requeue != nil && errors.As(err, &wait) {
+		d = min(wait.Wait+r.Policy.Backoff(1)/4, queue.MaxDelay)
+		if serr := r.Requeue.Send(ctx, queue.Message{Body: []byte(m.Body), Delay: d}); serr == nil {
+			return d, true
+		} else if r.Log != nil {
+			r.Log.WarnContext(ctx, "could not requeue a deferred message; its visibility is stretched instead", "error", serr.Error())
+		}
+	}
+	if r.Visibility == nil || m.ReceiptHandle == "" {
+		return 0, false
 	}
 	attempt, _ := strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
-	d := r.Policy.Delay(err, attempt)
+	d = r.Policy.Delay(err, attempt)
 	if errs.Is(err, errs.Unauthorised) {
 		d = r.Policy.Max()
 	}
 	if verr := r.Visibility.ChangeVisibility(ctx, m.ReceiptHandle, d); verr != nil && r.Log != nil {
 		r.Log.WarnContext(ctx, "could not defer message; it returns after the visibility timeout", "error", verr.Error())
 	}
-	return d
+	return d, false
 }
 
 // WithRequestID returns ctx whose log records carry the Lambda request id.

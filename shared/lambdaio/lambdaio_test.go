@@ -21,6 +21,7 @@ import (
 	"github.com/shiprelay/shiprelay/shared/lambdaio"
 	"github.com/shiprelay/shiprelay/shared/obs"
 	"github.com/shiprelay/shiprelay/shared/queue"
+	"github.com/shiprelay/shiprelay/shared/ratelimit"
 	"github.com/shiprelay/shiprelay/shared/retry"
 	"github.com/shiprelay/shiprelay/shared/sqs"
 )
@@ -323,15 +324,15 @@ func TestRetrierDelays(t *testing.T) {
 	r := &lambdaio.Retrier{Visibility: q, Policy: pol}
 	ctx := context.Background()
 
-	if d := r.Defer(ctx, recs[0], errs.E(errs.Transient, "x", nil).WithRetryAfter(45*time.Second)); d != 45*time.Second {
+	if d, _ := r.Defer(ctx, recs[0], errs.E(errs.Transient, "x", nil).WithRetryAfter(45*time.Second)); d != 45*time.Second {
 		t.Errorf("transient with Retry-After 45 s: delay %v", d)
 	}
-	if d := r.Defer(ctx, recs[1], errs.E(errs.Unauthorised, "x", nil)); d != 10*time.Minute {
+	if d, _ := r.Defer(ctx, recs[1], errs.E(errs.Unauthorised, "x", nil)); d != 10*time.Minute {
 		t.Errorf("unauthorised: delay %v, want the policy's maximum", d)
 	}
 	m := recs[2]
 	m.Attributes = map[string]string{"ApproximateReceiveCount": "3"}
-	if d := r.Defer(ctx, m, errors.New("boom")); d != 8*time.Second {
+	if d, _ := r.Defer(ctx, m, errors.New("boom")); d != 8*time.Second {
 		t.Errorf("third receive: delay %v, want Base·2² = 8 s", d)
 	}
 	if vis, inflight, err := q.Depth(tctx(t)); err != nil || vis != 0 || inflight != 3 {
@@ -339,10 +340,10 @@ func TestRetrierDelays(t *testing.T) {
 	}
 
 	var nilR *lambdaio.Retrier
-	if d := nilR.Defer(ctx, recs[0], errors.New("x")); d != 0 {
+	if d, _ := nilR.Defer(ctx, recs[0], errors.New("x")); d != 0 {
 		t.Errorf("nil Retrier returned %v", d)
 	}
-	if d := r.Defer(ctx, events.SQSMessage{MessageId: "no-handle"}, errors.New("x")); d != 0 {
+	if d, _ := r.Defer(ctx, events.SQSMessage{MessageId: "no-handle"}, errors.New("x")); d != 0 {
 		t.Errorf("message without receipt handle: %v", d)
 	}
 	// A handle SQS rejects is logged, not fatal.
@@ -351,5 +352,35 @@ func TestRetrierDelays(t *testing.T) {
 	bad.Defer(ctx, events.SQSMessage{MessageId: "x", ReceiptHandle: "not-a-handle"}, errors.New("x"))
 	if !strings.Contains(logBuf.String(), "could not defer") {
 		t.Errorf("a failed ChangeVisibility is not logged: %q", logBuf.String())
+	}
+}
+
+// A budget wait is not a failure: the message is sent again with a delay
+// and the original acknowledged, so waiting never burns a receive.
+func TestRetrierRequeuesBudgetWaits(t *testing.T) {
+	t.Parallel()
+	q := retryQueue(t)
+	recs := receiveAll(t, q, 1)
+	r := &lambdaio.Retrier{Visibility: q, Requeue: q, Policy: retry.Policy{Base: time.Second, Cap: time.Minute, Rand: func() float64 { return 0 }}}
+	wait := errs.E(errs.Transient, "x", &ratelimit.ErrDeferred{Key: "k", Wait: 2 * time.Second})
+	d, requeued := r.Defer(context.Background(), recs[0], wait)
+	if !requeued || d != 2*time.Second {
+		t.Fatalf("budget wait: delay %v requeued %v, want 2s true", d, requeued)
+	}
+	// The copy arrives after the delay, with the same body.
+	time.Sleep(2200 * time.Millisecond)
+	got, err := q.Receive(tctx(t), 10, time.Second, time.Minute)
+	copies := 0
+	for _, m := range got {
+		if m.MessageId != recs[0].MessageId && m.Body == recs[0].Body && m.Attributes["ApproximateReceiveCount"] == "1" {
+			copies++
+		}
+	}
+	if err != nil || copies != 1 {
+		t.Fatalf("delayed copy: %d found in %d messages (%v)", copies, len(got), err)
+	}
+	// A real failure still stretches visibility instead.
+	if _, requeued := r.Defer(context.Background(), recs[0], errors.New("boom")); requeued {
+		t.Fatal("a failure was requeued")
 	}
 }

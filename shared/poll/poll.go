@@ -109,6 +109,9 @@ func (s *Service) pullLabels(ctx context.Context, account string) error {
 		return fmt.Errorf("read watermark: %w", err)
 	}
 	until := s.now().UTC()
+	if !wm.IsZero() && until.Sub(wm) < s.Config.Settings.LabelPullInterval.D() {
+		return nil // pulled recently enough; webhooks carry the rest
+	}
 	from := wm.Add(-s.Config.Settings.PollOverlap.D())
 	if wm.IsZero() {
 		from = until.Add(-s.Config.Settings.InitialLookback.D())

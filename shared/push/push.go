@@ -83,9 +83,11 @@ func (s *Service) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		}
 		j, err := s.prepare(ctx, m)
 		if err != nil {
-			d := s.Retry.Defer(ctx, m, err)
-			s.Log.WarnContext(ctx, "push: record failed; redelivered later", "message_id", m.MessageId, "error", err.Error(), "retry_in_ms", d.Milliseconds())
-			fail(m)
+			d, requeued := s.Retry.Defer(ctx, m, err)
+			if !requeued {
+				s.Log.WarnContext(ctx, "push: record failed; redelivered later", "message_id", m.MessageId, "error", err.Error(), "retry_in_ms", d.Milliseconds())
+				fail(m)
+			}
 			continue
 		}
 		if j == nil {
@@ -205,8 +207,7 @@ func (s *Service) send(ctx context.Context, acct string, jobs []*job) []*job {
 		// One whose exception could not be stored is retried, not dropped.
 		var retryJobs []*job
 		for _, j := range jobs {
-			if xerr := s.exception(ctx, j.rec.Order.ID, j.store.ID, err); xerr != nil {
-				s.deferJob(ctx, j, xerr)
+			if xerr := s.exception(ctx, j.rec.Order.ID, j.store.ID, err); xerr != nil && !s.deferJob(ctx, j, xerr) {
 				retryJobs = append(retryJobs, j)
 			}
 		}
@@ -220,18 +221,26 @@ func (s *Service) send(ctx context.Context, acct string, jobs []*job) []*job {
 		s.Metrics.Put("ShipStation429", 1, obs.Count, map[string]string{"Function": "push"})
 	}
 	s.Log.WarnContext(ctx, "push: call failed; messages deferred", "error", err.Error(), "kind", errs.KindOf(err).String(), "orders", len(jobs))
+	var retryJobs []*job
 	for _, j := range jobs {
-		s.deferJob(ctx, j, err)
+		if !s.deferJob(ctx, j, err) {
+			retryJobs = append(retryJobs, j)
+		}
 	}
-	return jobs
+	return retryJobs
 }
 
-// deferJob pushes the next delivery of a job's messages out by the retry policy.
-func (s *Service) deferJob(ctx context.Context, j *job, cause error) {
-	s.Retry.Defer(ctx, j.msg, cause)
+// deferJob schedules the next delivery of a job's messages by the retry
+// policy. It reports true when every message was requeued (budget waits),
+// so none of them is a batch failure.
+func (s *Service) deferJob(ctx context.Context, j *job, cause error) bool {
+	_, all := s.Retry.Defer(ctx, j.msg, cause)
 	for _, m := range j.also {
-		s.Retry.Defer(ctx, m, cause)
+		if _, ok := s.Retry.Defer(ctx, m, cause); !ok {
+			all = false
+		}
 	}
+	return all
 }
 
 // record writes per-order results; it returns the jobs to retry.
@@ -283,8 +292,7 @@ func (s *Service) record(ctx context.Context, acct string, jobs []*job, res ship
 			}
 			s.Log.InfoContext(jctx, "push: in ShipStation", "shipstation_order_id", r.OrderID, "status", string(j.rec.Order.Status))
 		}
-		if !ok {
-			s.deferJob(jctx, j, errs.Ef(errs.Transient, "push", "result not recorded"))
+		if !ok && !s.deferJob(jctx, j, errs.Ef(errs.Transient, "push", "result not recorded")) {
 			retryJobs = append(retryJobs, j)
 		}
 	}

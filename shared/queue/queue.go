@@ -9,6 +9,9 @@ import (
 	"github.com/shiprelay/shiprelay/shared/order"
 )
 
+// MaxDelay is the longest delivery delay SQS allows.
+const MaxDelay = 15 * time.Minute
+
 // Message is one message to send.
 type Message struct {
 	Body []byte

@@ -146,12 +146,17 @@ func (s *Service) Label(ctx context.Context, sh shipment.Shipment) error {
 		return fmt.Errorf("read label: %w", err)
 	}
 	if stored.Voided {
-		return s.voided(ctx, stored, notes)
+		return s.voided(ctx, stored, notes, rec.Order, group)
 	}
 	nid := shipment.NotificationID(sh.Key(), id, group)
 	for _, n := range notes {
 		if n.ID == nid {
-			return s.enqueue(ctx, n) // seen before: re-drive if still planned
+			// Seen before. Still planned long after it was planned means its
+			// notify message was lost: re-drive it. A recent one is in flight.
+			if now.Sub(n.PlannedAt) >= s.Config.Settings.ReconcileAfter.D() {
+				return s.enqueue(ctx, n)
+			}
+			return nil
 		}
 	}
 	shipped, replaces, err := s.history(ctx, notes, group)
@@ -212,18 +217,75 @@ func (s *Service) history(ctx context.Context, notes []shipment.Notification, gr
 }
 
 // voided settles the still-planned notifications of a voided label: a
-// voided label is never relayed. A confirmation already made stays until a
-// re-label replaces its tracking.
-func (s *Service) voided(ctx context.Context, label shipment.Shipment, notes []shipment.Notification) error {
+// voided label is never relayed. A confirmation already made for it stays on
+// the channel until a re-label replaces its tracking: if the re-label was
+// seen first (and planned nothing, the voided label still counting as
+// shipped), it is planned again now, as the replacement.
+func (s *Service) voided(ctx context.Context, label shipment.Shipment, notes []shipment.Notification, o order.Order, group string) error {
+	replaced := map[string]bool{}
 	for _, n := range notes {
-		if n.ShipmentKey != label.Key() || n.State != shipment.Planned {
+		if n.Replaces != "" {
+			replaced[n.Replaces] = true
+		}
+	}
+	for _, n := range notes {
+		if n.ShipmentKey != label.Key() {
 			continue
 		}
-		if _, err := s.Ledger.SettleNotification(ctx, n.OrderID, n.ID, shipment.Skipped, "", "label voided", s.now()); err != nil {
-			return fmt.Errorf("skip voided: %w", err)
+		switch {
+		case n.State == shipment.Planned:
+			settled, err := s.Ledger.SettleNotification(ctx, n.OrderID, n.ID, shipment.Skipped, "", "label voided", s.now())
+			if err != nil {
+				return fmt.Errorf("skip voided: %w", err)
+			}
+			// Never relayed: a re-label seen earlier planned nothing
+			// because this label still counted; it is planned now, fresh.
+			replaces := ""
+			if settled.State == shipment.Confirmed { // the channel had it meanwhile
+				replaces = settled.ChannelRef
+			}
+			if err := s.replan(ctx, n, replaces, notes, o, group); err != nil {
+				return err
+			}
+		case n.State == shipment.Confirmed && n.ChannelRef != "" && !replaced[n.ChannelRef]:
+			if err := s.replan(ctx, n, n.ChannelRef, notes, o, group); err != nil {
+				return err
+			}
 		}
 	}
 	s.Log.InfoContext(ctx, "relay: label voided")
+	return nil
+}
+
+// replan plans again, for the notification of a voided label, the live
+// label of the same order and group that planned nothing before (the
+// re-label): as a replacement of the channel's record when the voided label
+// was confirmed (replaces is its reference), else as a fresh notification.
+func (s *Service) replan(ctx context.Context, gone shipment.Notification, replaces string, notes []shipment.Notification, o order.Order, group string) error {
+	shipped, _, err := s.history(ctx, notes, group)
+	if err != nil {
+		return err
+	}
+	// The voided label's own lines no longer count (history reads it as
+	// voided already, the label being recorded so).
+	for _, n := range notes {
+		if n.Group != group || n.State != shipment.Skipped || n.Reason != shipment.NothingLeft || n.ShipmentKey == gone.ShipmentKey {
+			continue
+		}
+		live, err := s.Ledger.Label(ctx, n.ShipmentKey)
+		if err != nil || live.Voided {
+			continue
+		}
+		r, _ := shipment.Plan(live, shipment.Target{Order: o, Group: group}, shipped, s.now().UTC())
+		if r.State != shipment.Planned {
+			continue
+		}
+		r.ID, r.Replaces = n.ID+"~"+gone.ShipmentKey, replaces
+		if _, err := s.Ledger.PlanNotification(ctx, r); err != nil {
+			return fmt.Errorf("plan replacement: %w", err)
+		}
+		return s.enqueue(ctx, r)
+	}
 	return nil
 }
 

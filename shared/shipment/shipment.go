@@ -119,6 +119,10 @@ func NotificationID(shipmentKey string, id order.ID, group string) string {
 	return shipmentKey + ":" + string(id) + ":" + group
 }
 
+// NothingLeft is the reason of a notification planned for a label whose
+// lines earlier labels already carry (a re-label seen before its void).
+const NothingLeft = "nothing left to ship on the order for this label"
+
 // Target is one order a label must be reported to, with the lines of that
 // order the label carries.
 type Target struct {
@@ -166,7 +170,7 @@ func Plan(s Shipment, t Target, shippedBefore map[string]int, now time.Time) (No
 		}
 	}
 	if len(n.Lines) == 0 {
-		n.State, n.Reason = Skipped, "nothing left to ship on the order for this label"
+		n.State, n.Reason = Skipped, NothingLeft
 	}
 	if len(unknown) > 0 {
 		return n, fmt.Errorf("label %s carries lines %s that order %s does not have", s.ID, strings.Join(unknown, ","), t.Order.ID)

@@ -26,14 +26,18 @@ func main() {
 		ownCfg   = flag.String("config", "", "run against this shiprelay YAML config instead of the sandbox")
 		secrets  = flag.String("secrets", "", "with -config: JSON file of secrets (name -> value)")
 		bench    = flag.Bool("bench", false, "run the end-to-end benchmarks instead of the demo")
-		steady   = flag.Int("steady", 100, "orders in the steady stream")
+		steady   = flag.Int("steady", 70, "orders in the steady stream")
 		rate     = flag.Float64("rate", 2, "steady stream, orders per second")
-		burst    = flag.Int("burst", 100, "orders in the flash-sale burst")
+		burst    = flag.Int("burst", 70, "orders in the flash-sale burst")
 		drop     = flag.Float64("drop", 0.05, "fraction of webhooks the sandbox drops")
 		dup      = flag.Float64("dup", 0.10, "fraction of webhooks the sandbox duplicates")
 		ss429    = flag.Float64("ss429", 0.05, "fraction of ShipStation calls answered 429 on top of its real 40/min limit")
-		bc429    = flag.Float64("bc429", 0.01, "fraction of BigCommerce calls answered 429 on top of its real quota")
-		fail5xx  = flag.Float64("5xx", 0.02, "fraction of calls to either API answered 5xx")
+		bc429    = flag.Float64("bc429", 0, "fraction of BigCommerce calls answered 429 on top of its real quota")
+		fail5xx  = flag.Float64("5xx", 0.02, "fraction of ShipStation calls answered 5xx")
+		bcFail   = flag.Float64("bcfail", 0.20, "fraction of BigCommerce calls failing transiently (5xx, lost responses, 429s)")
+		ship     = flag.Bool("ship", true, "run the sandbox warehouse: label pushed orders and relay the shipments back")
+		shipWait = flag.Duration("ship-delay", 10*time.Second, "how long the warehouse waits before labelling an order")
+		lostSN   = flag.Float64("ship-notify-drop", 0.10, "fraction of SHIP_NOTIFY webhooks lost")
 		timeout  = flag.Duration("timeout", 170*time.Second, "the demo's time limit")
 		seed     = flag.Uint64("seed", 1, "random seed")
 		httpAddr = flag.String("addr", "127.0.0.1:3000", "the runner's HTTP address")
@@ -64,16 +68,22 @@ func main() {
 
 	env, err := demo.Up(ctx, demo.EnvOptions{
 		HTTPAddr: *httpAddr, Seed: *seed, PollEvery: 10 * time.Second, LogWriter: logFile,
-		BigCommerceFaults: sandbox.Faults{WebhookDropRate: *drop, WebhookDuplicateRate: *dup, Rate429: *bc429, Rate5xx: *fail5xx},
-		ShipStationFaults: sandbox.Faults{Rate429: *ss429, Rate5xx: *fail5xx},
+		BigCommerceFaults: sandbox.Faults{WebhookDropRate: *drop, WebhookDuplicateRate: *dup,
+			Rate429: *bc429, Rate5xx: max(0, *bcFail-*bc429) * 0.8, RateLostResponse: max(0, *bcFail-*bc429) * 0.2},
+		ShipStationFaults: sandbox.Faults{Rate429: *ss429, Rate5xx: *fail5xx, WebhookDropRate: *lostSN, WebhookDuplicateRate: *dup},
+		Warehouse:         *ship, WarehouseDelay: *shipWait,
+		WarehouseFaults: sandbox.WarehouseFaults{SplitRate: 0.15, CombineRate: 0.05, VoidRate: 0.05},
 	})
 	if err != nil {
 		fail(err)
 	}
 	defer env.Down()
 	fmt.Printf("sandbox BigCommerce %s, ShipStation %s; runner %s\n", env.BCURL, env.SSURL, env.Runner.URL())
-	fmt.Printf("%d orders at %.1f/s plus a burst of %d; %.0f%% of webhooks dropped, %.0f%% duplicated; injected 429s %.0f%% (ShipStation) / %.0f%% (BigCommerce), 5xx %.0f%%\n",
-		*steady, *rate, *burst, *drop*100, *dup*100, *ss429*100, *bc429*100, *fail5xx*100)
+	fmt.Printf("%d orders at %.1f/s plus a burst of %d; %.0f%% of webhooks dropped, %.0f%% duplicated; %.0f%% of BigCommerce calls fail transiently; ShipStation 429s %.0f%%, 5xx %.0f%%\n",
+		*steady, *rate, *burst, *drop*100, *dup*100, *bcFail*100, *ss429*100, *fail5xx*100)
+	if *ship {
+		fmt.Printf("warehouse labels orders after %v (15%% split, 5%% combined, 5%% voided and re-labelled); %.0f%% of SHIP_NOTIFY lost\n", *shipWait, *lostSN*100)
+	}
 	sum, err := env.Run(ctx, demo.RunOptions{
 		SteadyOrders: *steady, SteadyRate: *rate, BurstOrders: *burst, BurstAfter: 15 * time.Second,
 		UpdateFraction: 0.2, Timeout: *timeout, Progress: os.Stdout, Seed: *seed,

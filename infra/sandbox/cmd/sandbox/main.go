@@ -51,6 +51,12 @@ func main() {
 	orders := flag.Int("orders", 0, "random BigCommerce orders to create at start")
 	webhookURL := flag.String("webhook-url", "", "register this BigCommerce webhook destination (scope store/order/*)")
 	webhookSecret := flag.String("webhook-signing-secret", "", "sign webhooks with Standard Webhooks headers using this secret")
+	warehouse := flag.Bool("warehouse", false, "run the ShipStation warehouse: ship awaiting_shipment orders after -warehouse-delay and fire SHIP_NOTIFY")
+	warehouseDelay := flag.Duration("warehouse-delay", 0, "how long an order waits before the warehouse ships it (default 2s / time-scale)")
+	splitRate := flag.Float64("split-rate", 0, "probability that the warehouse ships an order in 2-3 packages")
+	combineRate := flag.Float64("combine-rate", 0, "probability that the warehouse puts orders to the same address on one label")
+	voidRate := flag.Float64("void-rate", 0, "probability that the warehouse voids a label and relabels")
+	shipNotifyURL := flag.String("ship-notify-url", "", "subscribe this URL to ShipStation SHIP_NOTIFY webhooks")
 	headers := headerFlags{}
 	flag.Var(headers, "webhook-header", "custom header sent with webhooks, \"Name: value\" (repeatable)")
 	flag.Parse()
@@ -61,6 +67,9 @@ func main() {
 		Stores:               []sandbox.StoreConfig{{Hash: *storeHash, StoreID: *storeID, Tokens: []string{*bcToken}}},
 		ShipStationKeys:      []sandbox.KeyPair{{Key: *ssKey, Secret: *ssSecret}},
 		WebhookSigningSecret: *webhookSecret,
+		WarehouseEnabled:     *warehouse,
+		WarehouseDelay:       *warehouseDelay,
+		WarehouseFaults:      sandbox.WarehouseFaults{SplitRate: *splitRate, CombineRate: *combineRate, VoidRate: *voidRate},
 	}
 	if *webhookURL != "" {
 		opts.Webhooks = []sandbox.WebhookDestination{{URL: *webhookURL, Headers: headers}}
@@ -78,6 +87,12 @@ func main() {
 	ssLn, err := net.Listen("tcp", *ssAddr)
 	if err != nil {
 		log.Fatalf("sandbox: %v", err)
+	}
+	sb.SetShipStationBaseURL("http://" + ssLn.Addr().String())
+	if *shipNotifyURL != "" {
+		if _, err := sb.AddShipStationWebhook(*shipNotifyURL, "SHIP_NOTIFY"); err != nil {
+			log.Fatalf("sandbox: %v", err)
+		}
 	}
 	servers := []*http.Server{
 		{Handler: sb.BigCommerce(), ReadHeaderTimeout: 10 * time.Second},
