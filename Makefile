@@ -26,10 +26,6 @@ build/%/bootstrap: FORCE
 	@mkdir -p $(dir $@)
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build $(GO_BUILD_FLAGS) -o $@ ./functions/$*
 
-# sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR set.
-build-WebhookFunction build-PollFunction build-IngestFunction build-PushFunction build-ReconcileFunction: build-%Function:
-	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build $(GO_BUILD_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo $* | tr A-Z a-z)
-
 .PHONY: FORCE
 FORCE:
 
@@ -54,7 +50,9 @@ test: lint ## start the local stack, run unit, integration and end-to-end tests,
 
 .PHONY: fuzz
 fuzz: ## run the webhook parser fuzzer for a minute
-	go test -run '^$$' -fuzz FuzzParseWebhook -fuzztime 60s ./shared/bigcommerce
+	go test -run '^$$' -fuzz FuzzParseWebhook -fuzztime 30s ./shared/bigcommerce
+	go test -run '^$$' -fuzz FuzzParseWebhook -fuzztime 30s ./shared/shipstation
+	go test -run '^$$' -fuzz FuzzResourceURL -fuzztime 30s ./shared/shipstation
 
 .PHONY: bench
 bench: ## benchmarks on the local stack: ledger vs raw DynamoDB Local, end-to-end latency
