@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/shiprelay/shiprelay/shared/app"
 	"github.com/shiprelay/shiprelay/shared/dynamo"
 )
 
@@ -271,5 +272,48 @@ func TestTableMatchesDynamoSchema(t *testing.T) {
 	}
 	if (want.StreamSpecification != nil) != (tb.StreamViewType != "") {
 		t.Errorf("stream: template %q, shared/dynamo %+v", tb.StreamViewType, want.StreamSpecification)
+	}
+}
+
+// The functions record an exception on the last receive before the
+// dead-letter queue (shared/app.MaxReceives): that count must be the
+// queue's maxReceiveCount, or the exception comes too early or never.
+func TestMaxReceivesMatchTheRedrivePolicies(t *testing.T) {
+	tpl := loadTemplate(t)
+	queues, err := tpl.Queues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]Queue{}
+	for _, q := range queues {
+		byID[q.LogicalID] = q
+	}
+	fns, err := tpl.Functions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, f := range fns {
+		for _, ev := range f.Events {
+			if ev.SQS == nil {
+				continue
+			}
+			q, ok := byID[ev.SQS.QueueLogicalID]
+			if !ok || q.Redrive == nil {
+				t.Fatalf("%s: queue %q has no redrive policy", f.LogicalID, ev.SQS.QueueLogicalID)
+			}
+			n, err := q.Redrive.MaxReceiveCount.Int(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, ok := app.MaxReceives[f.Dir]
+			if !ok || want != n {
+				t.Errorf("%s consumes %s (maxReceiveCount %d) but app.MaxReceives[%q] = %d", f.LogicalID, q.LogicalID, n, f.Dir, want)
+			}
+			checked++
+		}
+	}
+	if checked < 4 {
+		t.Fatalf("only %d SQS consumers checked", checked)
 	}
 }

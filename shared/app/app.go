@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -24,8 +25,10 @@ import (
 
 	"github.com/shiprelay/shiprelay/shared/config"
 	"github.com/shiprelay/shiprelay/shared/dynamo"
+	"github.com/shiprelay/shiprelay/shared/errs"
 	"github.com/shiprelay/shiprelay/shared/ingest"
 	"github.com/shiprelay/shiprelay/shared/lambdaio"
+	"github.com/shiprelay/shiprelay/shared/ledger"
 	"github.com/shiprelay/shiprelay/shared/notify"
 	"github.com/shiprelay/shiprelay/shared/obs"
 	"github.com/shiprelay/shiprelay/shared/order"
@@ -205,7 +208,7 @@ func (d *Deps) Handler(name string) (lambda.Handler, error) {
 		}
 		s := &ingest.Service{
 			Config: d.Config, Ledger: d.Ledger, Push: pushQ, Log: d.Log, Metrics: d.Metrics,
-			Retry: &lambdaio.Retrier{Visibility: ingestQ, Requeue: ingestQ, Policy: retry.Default, Log: d.Log},
+			Retry: d.retrier("ingest", ingestQ),
 			Fetch: map[order.Channel]ingest.Fetcher{order.BigCommerce: d.clients},
 		}
 		return lambda.NewHandler(s.Handle), nil
@@ -215,7 +218,7 @@ func (d *Deps) Handler(name string) (lambda.Handler, error) {
 			return nil, err
 		}
 		s := &push.Service{
-			Config: d.Config, Ledger: d.Ledger, Retry: &lambdaio.Retrier{Visibility: pushQ, Requeue: pushQ, Policy: retry.Default, Log: d.Log},
+			Config: d.Config, Ledger: d.Ledger, Retry: d.retrier("push", pushQ),
 			Log: d.Log, Metrics: d.Metrics, Account: d.clients.shipStation,
 		}
 		return lambda.NewHandler(s.Handle), nil
@@ -231,7 +234,7 @@ func (d *Deps) Handler(name string) (lambda.Handler, error) {
 		s := &relay.Service{
 			Config: d.Config, Ledger: d.Ledger, Source: d.clients.labels, Log: d.Log, Metrics: d.Metrics,
 			Notify: map[order.Channel]queue.Sender{order.BigCommerce: notifyBC},
-			Retry:  &lambdaio.Retrier{Visibility: shipQ, Requeue: shipQ, Policy: retry.Default, Log: d.Log},
+			Retry:  d.retrier("shipments", shipQ),
 		}
 		return lambda.NewHandler(s.Handle), nil
 	case "notify":
@@ -248,7 +251,7 @@ func (d *Deps) Handler(name string) (lambda.Handler, error) {
 		}
 		s := &notify.Service{
 			Config: d.Config, Ledger: d.Ledger, Confirmer: c, Log: d.Log, Metrics: d.Metrics,
-			Retry: &lambdaio.Retrier{Visibility: own, Requeue: own, Policy: retry.Default, Log: d.Log},
+			Retry: d.retrier("notify", own),
 		}
 		return lambda.NewHandler(s.Handle), nil
 	case "reconcile":
@@ -260,6 +263,35 @@ func (d *Deps) Handler(name string) (lambda.Handler, error) {
 		return lambda.NewHandler(s.Handle), nil
 	}
 	return nil, fmt.Errorf("unknown function %q (known: %s)", name, strings.Join(Functions, ", "))
+}
+
+// MaxReceives is, per consuming function, the maxReceiveCount of its
+// queue's redrive policy in template.yaml (a template test holds them
+// equal).
+var MaxReceives = map[string]int{"ingest": 5, "push": 5, "shipments": 5, "notify": 8}
+
+// retrier is the retry policy of a function consuming q: the last failed
+// receive records an exception before the message moves to the dead-letter
+// queue.
+func (d *Deps) retrier(function string, q *sqs.Queue) *lambdaio.Retrier {
+	maxReceives := MaxReceives[function]
+	return &lambdaio.Retrier{
+		Visibility: q, Requeue: q, Policy: retry.Default, Log: d.Log, MaxReceives: maxReceives,
+		GiveUp: func(ctx context.Context, m events.SQSMessage, cause error) {
+			kind := errs.KindOf(cause)
+			if kind == errs.Other {
+				kind = errs.Transient
+			}
+			e := ledger.Exception{
+				ID: ledger.ExceptionID("dlq", m.MessageId), Kind: kind.String(), Op: function,
+				Message: fmt.Sprintf("moved to the dead-letter queue after %d receives: %v", maxReceives, cause),
+				At:      time.Now().UTC(),
+			}
+			if err := d.Ledger.RecordException(ctx, e); err != nil {
+				d.Log.ErrorContext(ctx, "could not record the dead-letter exception", "error", err.Error())
+			}
+		},
+	}
 }
 
 // Must is for mains: it returns h or exits with the error logged.

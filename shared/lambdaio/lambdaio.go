@@ -77,7 +77,12 @@ type Retrier struct {
 	Policy     retry.Policy
 	// Requeue is the message's own queue (optional).
 	Requeue queue.Sender
-	Log     *slog.Logger
+	// MaxReceives is the queue's maxReceiveCount; on the last receive's
+	// failure GiveUp is told, as the message is about to go to the
+	// dead-letter queue (so an exception can be recorded).
+	MaxReceives int
+	GiveUp      func(ctx context.Context, m events.SQSMessage, err error)
+	Log         *slog.Logger
 }
 
 // Defer schedules m's redelivery for err and returns the delay. requeued
@@ -101,6 +106,9 @@ func (r *Retrier) Defer(ctx context.Context, m events.SQSMessage, err error) (d 
 		return 0, false
 	}
 	attempt, _ := strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
+	if r.GiveUp != nil && r.MaxReceives > 0 && attempt >= r.MaxReceives {
+		r.GiveUp(ctx, m, err)
+	}
 	d = r.Policy.Delay(err, attempt)
 	if errs.Is(err, errs.Unauthorised) {
 		d = r.Policy.Max()

@@ -384,3 +384,22 @@ func TestRetrierRequeuesBudgetWaits(t *testing.T) {
 		t.Fatal("a failure was requeued")
 	}
 }
+
+// The last receive's failure is reported before the message moves to the
+// dead-letter queue; earlier ones are not.
+func TestRetrierGivesUpOnTheLastReceive(t *testing.T) {
+	t.Parallel()
+	q := retryQueue(t)
+	recs := receiveAll(t, q, 2)
+	var gaveUp []string
+	r := &lambdaio.Retrier{Visibility: q, Policy: retry.Policy{Base: time.Second, Cap: time.Minute}, MaxReceives: 3,
+		GiveUp: func(_ context.Context, m events.SQSMessage, _ error) { gaveUp = append(gaveUp, m.MessageId) }}
+	early, last := recs[0], recs[1]
+	early.Attributes = map[string]string{"ApproximateReceiveCount": "2"}
+	last.Attributes = map[string]string{"ApproximateReceiveCount": "3"}
+	r.Defer(context.Background(), early, errors.New("boom"))
+	r.Defer(context.Background(), last, errors.New("boom"))
+	if len(gaveUp) != 1 || gaveUp[0] != last.MessageId {
+		t.Fatalf("gave up on %v, want only %s", gaveUp, last.MessageId)
+	}
+}
