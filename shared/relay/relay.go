@@ -179,8 +179,29 @@ func (s *Service) Label(ctx context.Context, sh shipment.Shipment) error {
 	if created {
 		s.Metrics.Put("NotificationsPlanned", 1, obs.Count, map[string]string{"Channel": string(n.Channel)})
 		s.Log.InfoContext(ctx, "relay: notification planned", "channel", string(n.Channel), "state", string(n.State), "lines", len(n.Lines))
+		if n.State == shipment.Planned {
+			for _, l := range n.Lines {
+				shipped[l.LineID] += l.Quantity
+			}
+			if err := s.Ledger.AppendEvent(ctx, id, order.Event{At: now, Kind: order.EventShipped, Message: fulfilment(rec.Order, group, shipped)}); err != nil {
+				return fmt.Errorf("history: %w", err)
+			}
+		}
 	}
 	return s.enqueue(ctx, n)
+}
+
+// fulfilment says, by quantity, how far a ship group has shipped.
+func fulfilment(o order.Order, group string, shipped map[string]int) string {
+	units, done := 0, 0
+	for _, it := range o.ItemsOf(group) {
+		units += it.Quantity
+		done += min(shipped[it.LineID], it.Quantity)
+	}
+	if done >= units {
+		return fmt.Sprintf("shipped: all %d units of ship group %q labelled", units, group)
+	}
+	return fmt.Sprintf("partially shipped: %d of %d units of ship group %q labelled", done, units, group)
 }
 
 // history sums what the order's live notifications of this group already
