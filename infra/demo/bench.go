@@ -19,10 +19,42 @@ import (
 	"github.com/shiprelay/shiprelay/shared/sqs"
 )
 
-// Bench measures, in one run against the local stack: raw DynamoDB Local
-// PutItem/s, ingest orders/s through the real ingest function, and the
-// webhook→ShipStation latency at 10 orders/s.
+// BenchOptions configure BenchWith.
+type BenchOptions struct {
+	// Confirmations drained by the BigCommerce confirmation bench (default 2000).
+	Confirmations int
+	// ConfirmTimeScale divides BigCommerce's 30 s window in that bench
+	// (default 10; 1 is real time, about 13 minutes for 2,000).
+	ConfirmTimeScale float64
+}
+
+// Bench is BenchWith with the default options.
 func Bench(ctx context.Context, logs, out io.Writer) error {
+	return BenchWith(ctx, logs, out, BenchOptions{})
+}
+
+// BenchWith measures, in one run against the local stack: raw DynamoDB Local
+// PutItem/s, ingest orders/s through the real ingest function, the
+// webhook→ShipStation latency at 10 orders/s, and (in a second Env, at
+// BigCommerce's 150 requests per 30 s) the time to drain 2,000 BigCommerce
+// confirmations as a ratio to the quota's bound.
+func BenchWith(ctx context.Context, logs, out io.Writer, o BenchOptions) error {
+	if err := benchIngest(ctx, logs, out); err != nil {
+		return err
+	}
+	r, err := ConfirmBench(ctx, ConfirmBenchOptions{Confirmations: o.Confirmations, TimeScale: o.ConfirmTimeScale, LogWriter: logs})
+	if err != nil {
+		return err
+	}
+	r.Print(out)
+	if !r.Passed() {
+		return fmt.Errorf("confirmation drain: %d lost, %d duplicated, %d unconfirmed, %d dead letters", r.Lost, r.Duplicated, r.Unconfirmed, r.Dead)
+	}
+	return nil
+}
+
+// benchIngest runs the first three measurements in an Env it stops after.
+func benchIngest(ctx context.Context, logs, out io.Writer) error {
 	// An Enterprise-plan quota (100 requests/s), declared to shiprelay too,
 	// so that BigCommerce's limit is not what is measured.
 	env, err := Up(ctx, EnvOptions{HTTPAddr: "127.0.0.1:0", PollEvery: 10 * time.Second, LogWriter: logs, BigCommerceQuota: 3000})

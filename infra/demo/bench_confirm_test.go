@@ -1,0 +1,61 @@
+package demo
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+)
+
+func TestConfirmBound(t *testing.T) {
+	for _, c := range []struct {
+		requests int64
+		want     time.Duration
+	}{
+		{0, 0},
+		{150, 0},
+		{300, 30 * time.Second},
+		{4000, time.Duration(3850.0 / 150 * float64(30*time.Second))},
+	} {
+		if got := ConfirmBound(c.requests, 150, 30*time.Second); got != c.want {
+			t.Errorf("ConfirmBound(%d) = %v, want %v", c.requests, got, c.want)
+		}
+	}
+}
+
+// TestConfirmBenchSmall drains a few hundred confirmations with BigCommerce's
+// window scaled to 1 s: every order gets exactly one shipment, the ledger
+// confirms each, and the budget keeps the sandbox from answering 429.
+func TestConfirmBenchSmall(t *testing.T) {
+	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" || os.Getenv("AWS_ENDPOINT_URL_SQS") == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("the local stack is not running (AWS_ENDPOINT_URL_DYNAMODB/SQS unset); CI must run `make test`")
+		}
+		t.Skip("local stack not running; use `make test`")
+	}
+	if testing.Short() {
+		t.Skip("short mode")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	r, err := ConfirmBench(ctx, ConfirmBenchOptions{Confirmations: 200, TimeScale: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf testWriter
+	r.Print(&buf)
+	t.Log(string(buf))
+	if !r.Passed() {
+		t.Errorf("lost %d, duplicated %d, unconfirmed %d, dead %d", r.Lost, r.Duplicated, r.Unconfirmed, r.Dead)
+	}
+	if r.Requests < 2*int64(r.Confirmations) {
+		t.Errorf("%d requests for %d confirmations: want at least 2 each (GET shipments, POST)", r.Requests, r.Confirmations)
+	}
+	if r.Elapsed < r.Bound {
+		t.Errorf("drained in %v, faster than the quota allows (%v)", r.Elapsed, r.Bound)
+	}
+}
+
+type testWriter []byte
+
+func (w *testWriter) Write(p []byte) (int, error) { *w = append(*w, p...); return len(p), nil }
