@@ -15,7 +15,6 @@ import (
 	"github.com/shiprelay/shiprelay/shared/ratelimit"
 	"github.com/shiprelay/shiprelay/shared/relay"
 	"github.com/shiprelay/shiprelay/shared/secrets"
-	"github.com/shiprelay/shiprelay/shared/shipment"
 	"github.com/shiprelay/shiprelay/shared/shipstation"
 	"github.com/shiprelay/shiprelay/shared/webhook"
 )
@@ -235,41 +234,5 @@ func (c *clients) labels(ctx context.Context, account string) (relay.Source, err
 	if err != nil {
 		return nil, err
 	}
-	return labelSource{client: cl, account: account}, nil
-}
-
-// labelSource reads labels through the ShipStation client.
-type labelSource struct {
-	client  *shipstation.Client
-	account string
-}
-
-func (l labelSource) convert(fn func([]shipment.Shipment) error) func([]shipstation.Shipment) error {
-	return func(page []shipstation.Shipment) error {
-		out := make([]shipment.Shipment, 0, len(page))
-		for _, s := range page {
-			d, err := shipstation.ToDomain(s, l.account)
-			if err != nil {
-				return err
-			}
-			out = append(out, d)
-		}
-		return fn(out)
-	}
-}
-
-// Resource implements relay.Source.
-func (l labelSource) Resource(ctx context.Context, raw string, fn func([]shipment.Shipment) error) error {
-	u, err := shipstation.ResourceURL(raw, l.client.BaseURL)
-	if err != nil {
-		return err
-	}
-	return l.client.AllResourceShipments(ctx, u, l.convert(fn))
-}
-
-// Window implements relay.Source.
-func (l labelSource) Window(ctx context.Context, from, to time.Time, fn func([]shipment.Shipment) error) error {
-	return l.client.AllShipments(ctx, shipstation.ShipmentsQuery{
-		CreateDateStart: from, CreateDateEnd: to, IncludeShipmentItems: true, SortBy: "CreateDate", SortDir: "ASC",
-	}, l.convert(fn))
+	return shipstation.Labels{Client: cl, Account: account}, nil
 }

@@ -99,7 +99,10 @@ type ShipmentsQuery struct {
 	OrderID                        int64
 	CreateDateStart, CreateDateEnd time.Time
 	ShipDateStart, ShipDateEnd     time.Time
-	StoreID                        int64
+	// VoidDateStart and VoidDateEnd select labels voided in a window: a void
+	// fires no webhook, so the pull asks for them by void date.
+	VoidDateStart, VoidDateEnd time.Time
+	StoreID                    int64
 	// IncludeShipmentItems asks for the lines of each label.
 	IncludeShipmentItems bool
 	// SortBy is "ShipDate" or "CreateDate"; SortDir "ASC" or "DESC".
@@ -145,6 +148,8 @@ func (q ShipmentsQuery) values() (url.Values, error) {
 	set("createDateEnd", at(q.CreateDateEnd))
 	set("shipDateStart", at(q.ShipDateStart))
 	set("shipDateEnd", at(q.ShipDateEnd))
+	set("voidDateStart", at(q.VoidDateStart))
+	set("voidDateEnd", at(q.VoidDateEnd))
 	set("storeId", num(q.StoreID))
 	if q.IncludeShipmentItems {
 		v.Set("includeShipmentItems", "True")
