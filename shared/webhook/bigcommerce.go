@@ -7,10 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -18,7 +15,6 @@ import (
 	"time"
 
 	"github.com/shiprelay/shiprelay/shared/bigcommerce"
-	"github.com/shiprelay/shiprelay/shared/errs"
 	"github.com/shiprelay/shiprelay/shared/ledger"
 	"github.com/shiprelay/shiprelay/shared/obs"
 	"github.com/shiprelay/shiprelay/shared/order"
@@ -89,14 +85,8 @@ func (b *BigCommerce) serve(w http.ResponseWriter, r *http.Request) {
 	ctx = obs.With(ctx, "store_id", storeID, "channel", "bigcommerce")
 	received := b.now()
 
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			reply(w, http.StatusRequestEntityTooLarge, "rejected", "body larger than 256 KB")
-			return
-		}
-		reply(w, http.StatusBadRequest, "rejected", "could not read body")
+	body, ok := readBody(w, r)
+	if !ok {
 		return
 	}
 
@@ -149,34 +139,11 @@ func (b *BigCommerce) serve(w http.ResponseWriter, r *http.Request) {
 	}
 
 	// A redelivery of the same event carries the same bytes.
-	sum := sha256.Sum256(body)
-	key := "webhook:bigcommerce:" + storeID + ":" + hex.EncodeToString(sum[:])
-	first, err := b.Claims.Claim(ctx, key, b.DedupeTTL, received)
-	if err != nil {
-		b.Log.ErrorContext(ctx, "webhook: dedupe claim failed", "error", err.Error())
-		reply(w, http.StatusServiceUnavailable, "error", "try again")
-		return
-	}
-	if !first {
-		b.Log.InfoContext(ctx, "webhook: duplicate delivery ignored")
-		reply(w, http.StatusOK, "duplicate", "")
-		return
-	}
 	msg, _ := json.Marshal(queue.Ingest{
 		Channel: order.BigCommerce, StoreID: storeID, ChannelOrderID: orderID,
 		Source: "webhook", ReceivedAt: received.UTC(),
 	})
-	if err := b.Ingest.Send(ctx, queue.Message{Body: msg}); err != nil {
-		// Un-claim so that BigCommerce's redelivery is accepted.
-		if rerr := b.Claims.Release(ctx, key); rerr != nil {
-			b.Log.ErrorContext(ctx, "webhook: release claim failed", "error", rerr.Error())
-		}
-		b.Log.ErrorContext(ctx, "webhook: enqueue failed", "error", err.Error(), "kind", errs.KindOf(err).String())
-		reply(w, http.StatusServiceUnavailable, "error", "try again")
-		return
-	}
-	b.Log.InfoContext(ctx, "webhook: accepted")
-	reply(w, http.StatusAccepted, "accepted", "")
+	intake{b.Claims, b.DedupeTTL, b.Log}.accept(ctx, w, "bigcommerce:"+storeID, body, received, b.Ingest, msg)
 }
 
 // header returns a header's whole value. API Gateway's Lambda proxy splits

@@ -2,16 +2,11 @@ package webhook
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/shiprelay/shiprelay/shared/errs"
 	"github.com/shiprelay/shiprelay/shared/ledger"
 	"github.com/shiprelay/shiprelay/shared/obs"
 	"github.com/shiprelay/shiprelay/shared/queue"
@@ -60,14 +55,8 @@ func (s *ShipStation) serve(w http.ResponseWriter, r *http.Request) {
 	account := r.PathValue("accountId")
 	ctx := obs.With(r.Context(), "account", account, "channel", "shipstation")
 	received := s.now()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			reply(w, http.StatusRequestEntityTooLarge, "rejected", "body larger than 256 KB")
-			return
-		}
-		reply(w, http.StatusBadRequest, "rejected", "could not read body")
+	body, ok := readBody(w, r)
+	if !ok {
 		return
 	}
 	auth, ok, err := s.Accounts.ShipStationAuth(ctx, account)
@@ -100,29 +89,8 @@ func (s *ShipStation) serve(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusBadRequest, "rejected", err.Error())
 		return
 	}
-	sum := sha256.Sum256(body)
-	key := "webhook:shipstation:" + account + ":" + hex.EncodeToString(sum[:])
-	first, err := s.Claims.Claim(ctx, key, s.DedupeTTL, received)
-	if err != nil {
-		s.Log.ErrorContext(ctx, "webhook: dedupe claim failed", "error", err.Error())
-		reply(w, http.StatusServiceUnavailable, "error", "try again")
-		return
-	}
-	if !first {
-		reply(w, http.StatusOK, "duplicate", "")
-		return
-	}
 	msg, _ := json.Marshal(queue.Shipments{Account: account, ResourceURL: u.String(), ReceivedAt: received.UTC()})
-	if err := s.Shipments.Send(ctx, queue.Message{Body: msg}); err != nil {
-		if rerr := s.Claims.Release(ctx, key); rerr != nil {
-			s.Log.ErrorContext(ctx, "webhook: release claim failed", "error", rerr.Error())
-		}
-		s.Log.ErrorContext(ctx, "webhook: enqueue failed", "error", err.Error(), "kind", errs.KindOf(err).String())
-		reply(w, http.StatusServiceUnavailable, "error", "try again")
-		return
-	}
-	s.Log.InfoContext(ctx, "webhook: SHIP_NOTIFY accepted")
-	reply(w, http.StatusAccepted, "accepted", "")
+	intake{s.Claims, s.DedupeTTL, s.Log}.accept(ctx, w, "shipstation:"+account, body, received, s.Shipments, msg)
 }
 
 // Routes serves every receiver that is set (nil ones are left out).
