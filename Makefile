@@ -49,7 +49,7 @@ test: lint ## start the local stack, run unit, integration and end-to-end tests,
 	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build $(GO_BUILD_FLAGS) -o /dev/null ./functions/...
 
 .PHONY: fuzz
-fuzz: ## run the webhook parser fuzzer for a minute
+fuzz: ## run the fuzzers of untrusted input (webhook bodies, resource URLs), 30 s each
 	go test -run '^$$' -fuzz FuzzParseWebhook -fuzztime 30s ./shared/bigcommerce
 	go test -run '^$$' -fuzz FuzzParseWebhook -fuzztime 30s ./shared/shipstation
 	go test -run '^$$' -fuzz FuzzResourceURL -fuzztime 30s ./shared/shipstation
