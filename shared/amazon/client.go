@@ -206,6 +206,9 @@ type Order struct {
 	LastUpdatedTime time.Time      `json:"lastUpdatedTime"`
 	Programs        []string       `json:"programs,omitempty"`
 	SalesChannel    SalesChannel   `json:"salesChannel"`
+	Buyer           *Buyer         `json:"buyer,omitempty"`     // includedData=BUYER; see wire_extra.go
+	Recipient       *Recipient     `json:"recipient,omitempty"` // includedData=RECIPIENT
+	Proceeds        *OrderProceeds `json:"proceeds,omitempty"`  // includedData=PROCEEDS
 	Fulfillment     *Fulfillment   `json:"fulfillment,omitempty"`
 	OrderItems      []OrderItem    `json:"orderItems"`
 	Packages        []OrderPackage `json:"packages,omitempty"`
@@ -234,18 +237,22 @@ type DateTimeRange struct {
 
 // OrderItem is one order line.
 type OrderItem struct {
-	OrderItemID     string           `json:"orderItemId"`
-	QuantityOrdered int              `json:"quantityOrdered"`
-	Product         ItemProduct      `json:"product"`
-	Fulfillment     *ItemFulfillment `json:"fulfillment,omitempty"`
+	OrderItemID     string `json:"orderItemId"`
+	QuantityOrdered int    `json:"quantityOrdered"`
+	// AssociatedOrderItems lists lines bought with this one (a
+	// VALUE_ADD_SERVICE line, e.g. an installation, is not physical).
+	AssociatedOrderItems []AssociatedOrderItem `json:"associatedOrderItems,omitempty"`
+	Product              ItemProduct           `json:"product"`
+	Fulfillment          *ItemFulfillment      `json:"fulfillment,omitempty"`
 }
 
 // ItemProduct is the product of a line.
 type ItemProduct struct {
-	ASIN      string     `json:"asin,omitempty"`
-	Title     string     `json:"title,omitempty"`
-	SellerSKU string     `json:"sellerSku,omitempty"`
-	Price     *ItemPrice `json:"price,omitempty"`
+	ASIN      string         `json:"asin,omitempty"`
+	Title     string         `json:"title,omitempty"`
+	SellerSKU string         `json:"sellerSku,omitempty"`
+	Condition *ItemCondition `json:"condition,omitempty"`
+	Price     *ItemPrice     `json:"price,omitempty"`
 }
 
 // ItemPrice is a line's unit price.

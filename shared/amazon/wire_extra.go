@@ -1,0 +1,57 @@
+package amazon
+
+// Wire types of the Orders API v2026-01-01 getOrder/searchOrders response
+// that the normaliser needs beyond the fields client.go started with.
+// Buyer and Recipient are PII: they are only returned when requested via
+// includedData (BUYER, RECIPIENT) and the app holds the restricted roles.
+
+// Buyer is the customer who placed the order.
+type Buyer struct {
+	BuyerName string `json:"buyerName,omitempty"`
+	// BuyerEmail is Amazon's anonymised relay address (FBM orders only).
+	BuyerEmail               string `json:"buyerEmail,omitempty"`
+	BuyerCompanyName         string `json:"buyerCompanyName,omitempty"`
+	BuyerPurchaseOrderNumber string `json:"buyerPurchaseOrderNumber,omitempty"`
+}
+
+// Recipient is who and where the order is delivered to.
+type Recipient struct {
+	DeliveryAddress *CustomerAddress `json:"deliveryAddress,omitempty"`
+}
+
+// CustomerAddress is a delivery address.
+type CustomerAddress struct {
+	Name             string `json:"name,omitempty"`
+	CompanyName      string `json:"companyName,omitempty"`
+	AddressLine1     string `json:"addressLine1,omitempty"`
+	AddressLine2     string `json:"addressLine2,omitempty"`
+	AddressLine3     string `json:"addressLine3,omitempty"`
+	City             string `json:"city,omitempty"`
+	DistrictOrCounty string `json:"districtOrCounty,omitempty"`
+	StateOrRegion    string `json:"stateOrRegion,omitempty"`
+	Municipality     string `json:"municipality,omitempty"`
+	PostalCode       string `json:"postalCode,omitempty"`
+	CountryCode      string `json:"countryCode,omitempty"`
+	Phone            string `json:"phone,omitempty"`
+	// AddressType is RESIDENTIAL, COMMERCIAL or PICKUP_POINT.
+	AddressType string `json:"addressType,omitempty"`
+}
+
+// OrderProceeds is the order's financial summary.
+type OrderProceeds struct {
+	GrandTotal *Money `json:"grandTotal,omitempty"`
+}
+
+// ItemCondition is the condition of an offer ("USED", "VERY_GOOD").
+type ItemCondition struct {
+	ConditionType    string `json:"conditionType,omitempty"`
+	ConditionSubtype string `json:"conditionSubtype,omitempty"`
+	ConditionNote    string `json:"conditionNote,omitempty"`
+}
+
+// AssociatedOrderItem links an order line to another line bought with it.
+type AssociatedOrderItem struct {
+	OrderID         string `json:"orderId,omitempty"`
+	OrderItemID     string `json:"orderItemId,omitempty"`
+	AssociationType string `json:"associationType,omitempty"`
+}
