@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"github.com/shiprelay/shiprelay/infra/testenv"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -22,38 +24,8 @@ import (
 // Amazon's own Swagger 2.0 documents in ../shared/specs/amazon (converted to
 // OpenAPI 3 by kin-openapi) and the ORDER_CHANGE JSON schema.
 
-// amazonSpecsDir finds shared/specs/amazon: $SHIPRELAY_SPECS, else walking
-// up from the package directory. Absent specs skip the test, or fail it
-// when $CI is set.
-func amazonSpecsDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("SHIPRELAY_SPECS"); d != "" {
-		if _, err := os.Stat(filepath.Join(d, "amazon")); err == nil {
-			return filepath.Join(d, "amazon")
-		}
-		t.Fatalf("SHIPRELAY_SPECS=%s has no amazon/ folder", d)
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		cand := filepath.Join(dir, "shared", "specs", "amazon")
-		if st, err := os.Stat(cand); err == nil && st.IsDir() {
-			return cand
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("Amazon specs not found (set SHIPRELAY_SPECS or place shared/specs next to the repo); required in CI")
-	}
-	t.Skip("Amazon specs not found (set SHIPRELAY_SPECS or place shared/specs next to the repo)")
-	return ""
-}
+// amazonSpecsDir finds ../shared/specs/amazon (see testenv.SharedPath).
+func amazonSpecsDir(t *testing.T) string { return testenv.SharedPath(t, "specs", "amazon") }
 
 func loadAmazonSpec(t *testing.T, name string) *openapi3.T {
 	t.Helper()

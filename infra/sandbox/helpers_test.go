@@ -1,13 +1,13 @@
 package sandbox
 
 import (
+	"github.com/shiprelay/shiprelay/infra/testenv"
+
 	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -138,38 +138,8 @@ func (e *env) adminDo(srv *httptest.Server, method, path string, body any) resp 
 	return do(e.t, newReq(e.t, method, srv.URL+path, body))
 }
 
-// specsDir finds ../shared/specs: $SHIPRELAY_SPECS, or a shared/specs folder
-// holding bigcommerce/ found walking up from the test's directory (the repo
-// is a sibling of shared/). Absent: skip, or fail when $CI is set.
-func specsDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("SHIPRELAY_SPECS"); d != "" {
-		if _, err := os.Stat(filepath.Join(d, "bigcommerce")); err == nil {
-			return d
-		}
-		t.Fatalf("SHIPRELAY_SPECS=%s has no bigcommerce/ folder", d)
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		cand := filepath.Join(dir, "shared", "specs")
-		if st, err := os.Stat(filepath.Join(cand, "bigcommerce")); err == nil && st.IsDir() {
-			return cand
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("vendor specs not found (set SHIPRELAY_SPECS or place shared/specs next to the repo); required in CI")
-	}
-	t.Skip("vendor specs not found (set SHIPRELAY_SPECS or place shared/specs next to the repo)")
-	return ""
-}
+// specsDir finds ../shared/specs (see testenv.SharedPath).
+func specsDir(t *testing.T) string { return testenv.SharedPath(t, "specs") }
 
 // simpleSpec is a small deterministic order spec: lines[i] quantities.
 func simpleSpec(qty ...int) OrderSpec {

@@ -111,3 +111,10 @@ func TestMissingStack(t *testing.T) {
 }
 
 var testNow = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+
+func TestSharedPathFindsTheSpecs(t *testing.T) {
+	p := testenv.SharedPath(t, "specs", "bigcommerce", "orders.v2.oas2.yml")
+	if st, err := os.Stat(p); err != nil || st.IsDir() {
+		t.Fatalf("SharedPath = %q: %v", p, err)
+	}
+}

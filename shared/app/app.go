@@ -150,12 +150,28 @@ func loadConfig(ctx context.Context, src string, sec config.Secrets) (*config.Co
 	return config.Parse(data)
 }
 
-func (d *Deps) queue(env string) (*sqs.Queue, error) {
-	url := d.getenv(env)
+// queues resolves queue URLs from the environment, remembering every
+// variable that is missing so a handler is built or refused in one go.
+type queues struct {
+	d       *Deps
+	missing []string
+}
+
+// get returns the queue named by env (nil when the variable is unset).
+func (q *queues) get(env string) *sqs.Queue {
+	url := q.d.getenv(env)
 	if url == "" {
-		return nil, fmt.Errorf("%s is not set", env)
+		q.missing = append(q.missing, env)
+		return nil
 	}
-	return &sqs.Queue{Client: d.SQS, URL: url}, nil
+	return &sqs.Queue{Client: q.d.SQS, URL: url}
+}
+
+func (q *queues) err() error {
+	if len(q.missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("not set: %s", strings.Join(q.missing, ", "))
 }
 
 // Build returns the Lambda handler of function name, configured from getenv.
@@ -169,79 +185,37 @@ func Build(ctx context.Context, name string, getenv func(string) string) (lambda
 
 // Handler returns function name's handler over d.
 func (d *Deps) Handler(name string) (lambda.Handler, error) {
+	q := &queues{d: d}
+	var h any
 	switch name {
 	case "webhook":
-		ingestQ, err := d.queue(EnvIngestQueue)
-		if err != nil {
-			return nil, err
-		}
-		shipQ, err := d.queue(EnvShipmentsQueue)
-		if err != nil {
-			return nil, err
-		}
 		ttl := d.Config.Settings.WebhookDedupeTTL.D()
-		bc := &webhook.BigCommerce{Stores: d.clients, Claims: d.Ledger, Ingest: ingestQ, Log: d.Log, DedupeTTL: ttl}
-		ss := &webhook.ShipStation{Accounts: d.clients, Claims: d.Ledger, Shipments: shipQ, Log: d.Log, DedupeTTL: ttl}
-		return lambda.NewHandler(lambdaio.HTTP(webhook.Routes(bc, ss))), nil
+		bc := &webhook.BigCommerce{Stores: d.clients, Claims: d.Ledger, Ingest: q.get(EnvIngestQueue), Log: d.Log, DedupeTTL: ttl}
+		ss := &webhook.ShipStation{Accounts: d.clients, Claims: d.Ledger, Shipments: q.get(EnvShipmentsQueue), Log: d.Log, DedupeTTL: ttl}
+		h = lambdaio.HTTP(webhook.Routes(bc, ss))
 	case "poll":
-		ingestQ, err := d.queue(EnvIngestQueue)
-		if err != nil {
-			return nil, err
-		}
-		shipQ, err := d.queue(EnvShipmentsQueue)
-		if err != nil {
-			return nil, err
-		}
-		s := &poll.Service{
-			Config: d.Config, Watermarks: d.Ledger, Ingest: ingestQ, Shipments: shipQ, Log: d.Log, Metrics: d.Metrics,
-			Listers: map[order.Channel]poll.Lister{order.BigCommerce: d.clients},
-		}
-		return lambda.NewHandler(s.Handle), nil
+		h = (&poll.Service{
+			Config: d.Config, Watermarks: d.Ledger, Ingest: q.get(EnvIngestQueue), Shipments: q.get(EnvShipmentsQueue),
+			Log: d.Log, Metrics: d.Metrics, Listers: map[order.Channel]poll.Lister{order.BigCommerce: d.clients},
+		}).Handle
 	case "ingest":
-		pushQ, err := d.queue(EnvPushQueue)
-		if err != nil {
-			return nil, err
-		}
-		ingestQ, err := d.queue(EnvIngestQueue)
-		if err != nil {
-			return nil, err
-		}
-		s := &ingest.Service{
-			Config: d.Config, Ledger: d.Ledger, Push: pushQ, Log: d.Log, Metrics: d.Metrics,
-			Retry: d.retrier("ingest", ingestQ),
+		h = (&ingest.Service{
+			Config: d.Config, Ledger: d.Ledger, Push: q.get(EnvPushQueue), Log: d.Log, Metrics: d.Metrics,
+			Retry: d.retrier("ingest", q.get(EnvIngestQueue)),
 			Fetch: map[order.Channel]ingest.Fetcher{order.BigCommerce: d.clients},
-		}
-		return lambda.NewHandler(s.Handle), nil
+		}).Handle
 	case "push":
-		pushQ, err := d.queue(EnvPushQueue)
-		if err != nil {
-			return nil, err
-		}
-		s := &push.Service{
-			Config: d.Config, Ledger: d.Ledger, Retry: d.retrier("push", pushQ),
+		h = (&push.Service{
+			Config: d.Config, Ledger: d.Ledger, Retry: d.retrier("push", q.get(EnvPushQueue)),
 			Log: d.Log, Metrics: d.Metrics, Account: d.clients.shipStation,
-		}
-		return lambda.NewHandler(s.Handle), nil
+		}).Handle
 	case "shipments":
-		shipQ, err := d.queue(EnvShipmentsQueue)
-		if err != nil {
-			return nil, err
-		}
-		notifyBC, err := d.queue(EnvNotifyBigCommerceQueue)
-		if err != nil {
-			return nil, err
-		}
-		s := &relay.Service{
+		h = (&relay.Service{
 			Config: d.Config, Ledger: d.Ledger, Source: d.clients.labels, Log: d.Log, Metrics: d.Metrics,
-			Notify: map[order.Channel]queue.Sender{order.BigCommerce: notifyBC},
-			Retry:  d.retrier("shipments", shipQ),
-		}
-		return lambda.NewHandler(s.Handle), nil
+			Notify: map[order.Channel]queue.Sender{order.BigCommerce: q.get(EnvNotifyBigCommerceQueue)},
+			Retry:  d.retrier("shipments", q.get(EnvShipmentsQueue)),
+		}).Handle
 	case "notify":
-		own, err := d.queue(EnvNotifyQueue)
-		if err != nil {
-			return nil, err
-		}
 		var c notify.Confirmer
 		switch ch := order.Channel(d.getenv(EnvNotifyChannel)); ch {
 		case order.BigCommerce:
@@ -249,20 +223,19 @@ func (d *Deps) Handler(name string) (lambda.Handler, error) {
 		default:
 			return nil, fmt.Errorf("%s=%q: no notifier for that channel", EnvNotifyChannel, ch)
 		}
-		s := &notify.Service{
+		h = (&notify.Service{
 			Config: d.Config, Ledger: d.Ledger, Confirmer: c, Log: d.Log, Metrics: d.Metrics,
-			Retry: d.retrier("notify", own),
-		}
-		return lambda.NewHandler(s.Handle), nil
+			Retry: d.retrier("notify", q.get(EnvNotifyQueue)),
+		}).Handle
 	case "reconcile":
-		pushQ, err := d.queue(EnvPushQueue)
-		if err != nil {
-			return nil, err
-		}
-		s := &reconcile.Service{Config: d.Config, Ledger: d.Ledger, Push: pushQ, Log: d.Log, Metrics: d.Metrics}
-		return lambda.NewHandler(s.Handle), nil
+		h = (&reconcile.Service{Config: d.Config, Ledger: d.Ledger, Push: q.get(EnvPushQueue), Log: d.Log, Metrics: d.Metrics}).Handle
+	default:
+		return nil, fmt.Errorf("unknown function %q (known: %s)", name, strings.Join(Functions, ", "))
 	}
-	return nil, fmt.Errorf("unknown function %q (known: %s)", name, strings.Join(Functions, ", "))
+	if err := q.err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return lambda.NewHandler(h), nil
 }
 
 // MaxReceives is, per consuming function, the maxReceiveCount of its
