@@ -65,18 +65,9 @@ func (s *Service) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 // reject records a message that can never succeed as an exception, so it
 // is seen and replayable rather than retried forever or dropped.
 func (s *Service) reject(ctx context.Context, storeID string, id order.ID, cause error) error {
-	kind := errs.KindOf(cause)
-	if kind == errs.Other {
-		kind = errs.Invalid
+	if err := ledger.Raise(ctx, s.Ledger, s.Log, "ingest", id, storeID, cause, s.now()); err != nil {
+		return err
 	}
-	e := ledger.Exception{
-		ID: ledger.ExceptionID("ingest"), OrderID: id, StoreID: storeID,
-		Kind: kind.String(), Op: "ingest", Message: cause.Error(), At: s.now().UTC(),
-	}
-	if err := s.Ledger.RecordException(ctx, e); err != nil {
-		return fmt.Errorf("record exception: %w", err)
-	}
-	s.Log.WarnContext(ctx, "ingest: exception recorded", "kind", e.Kind, "error", cause.Error())
 	s.Metrics.Put("IngestExceptions", 1, obs.Count, map[string]string{"Function": "ingest"})
 	return nil
 }

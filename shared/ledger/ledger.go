@@ -7,8 +7,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/shiprelay/shiprelay/shared/errs"
 
 	"github.com/shiprelay/shiprelay/shared/order"
 	"github.com/shiprelay/shiprelay/shared/shipment"
@@ -213,4 +217,24 @@ type Stores interface {
 	ResumeStore(ctx context.Context, storeID string) error
 	// StoreStatus reads a store's status (zero value when never paused).
 	StoreStatus(ctx context.Context, storeID string) (StoreStatus, error)
+}
+
+// Raise records the exception of a failure of op and logs it (PII-free:
+// ids, kind and the classified error only). An unclassified cause counts
+// as invalid: it needs a person. key, when given, makes the record's id
+// deterministic, so a redelivered failure is one record.
+func Raise(ctx context.Context, s Store, log *slog.Logger, op string, id order.ID, storeID string, cause error, at time.Time, key ...string) error {
+	kind := errs.KindOf(cause)
+	if kind == errs.Other {
+		kind = errs.Invalid
+	}
+	e := Exception{
+		ID: ExceptionID(op, key...), OrderID: id, StoreID: storeID,
+		Kind: kind.String(), Op: op, Message: cause.Error(), At: at.UTC(),
+	}
+	if err := s.RecordException(ctx, e); err != nil {
+		return fmt.Errorf("record exception: %w", err)
+	}
+	log.WarnContext(ctx, op+": exception recorded", "kind", e.Kind, "error", cause.Error())
+	return nil
 }

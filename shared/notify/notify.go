@@ -148,17 +148,5 @@ func (s *Service) Process(ctx context.Context, msg queue.Notify) error {
 }
 
 func (s *Service) exception(ctx context.Context, id order.ID, storeID string, cause error, key ...string) error {
-	kind := errs.KindOf(cause)
-	if kind == errs.Other {
-		kind = errs.Invalid
-	}
-	e := ledger.Exception{
-		ID: ledger.ExceptionID("notify", key...), OrderID: id, StoreID: storeID,
-		Kind: kind.String(), Op: "notify", Message: cause.Error(), At: s.now().UTC(),
-	}
-	if err := s.Ledger.RecordException(ctx, e); err != nil {
-		return fmt.Errorf("record exception: %w", err)
-	}
-	s.Log.WarnContext(ctx, "notify: exception recorded", "kind", e.Kind, "error", cause.Error())
-	return nil
+	return ledger.Raise(ctx, s.Ledger, s.Log, "notify", id, storeID, cause, s.now(), key...)
 }

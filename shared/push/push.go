@@ -307,14 +307,5 @@ func (s *Service) pushedMeanwhile(ctx context.Context, id order.ID) bool {
 }
 
 func (s *Service) exception(ctx context.Context, id order.ID, storeID string, cause error, key ...string) error {
-	kind := errs.KindOf(cause)
-	e := ledger.Exception{
-		ID: ledger.ExceptionID("push", key...), OrderID: id, StoreID: storeID,
-		Kind: kind.String(), Op: "push", Message: cause.Error(), At: s.now().UTC(),
-	}
-	if err := s.Ledger.RecordException(ctx, e); err != nil {
-		return fmt.Errorf("record exception: %w", err)
-	}
-	s.Log.WarnContext(ctx, "push: exception recorded", "kind", e.Kind, "error", cause.Error())
-	return nil
+	return ledger.Raise(ctx, s.Ledger, s.Log, "push", id, storeID, cause, s.now(), key...)
 }

@@ -330,17 +330,5 @@ func (s *Service) enqueue(ctx context.Context, n shipment.Notification) error {
 }
 
 func (s *Service) exception(ctx context.Context, id order.ID, cause error, key ...string) error {
-	kind := errs.KindOf(cause)
-	if kind == errs.Other {
-		kind = errs.Invalid
-	}
-	e := ledger.Exception{
-		ID: ledger.ExceptionID("relay", key...), OrderID: id,
-		Kind: kind.String(), Op: "relay", Message: cause.Error(), At: s.now().UTC(),
-	}
-	if err := s.Ledger.RecordException(ctx, e); err != nil {
-		return fmt.Errorf("record exception: %w", err)
-	}
-	s.Log.WarnContext(ctx, "relay: exception recorded", "kind", e.Kind, "error", cause.Error())
-	return nil
+	return ledger.Raise(ctx, s.Ledger, s.Log, "relay", id, "", cause, s.now(), key...)
 }
