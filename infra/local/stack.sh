@@ -205,6 +205,14 @@ launch() {
 		sleep 0.05
 	done
 	[[ -n ${start:-} ]] || fail_start "$name" "$logfile" "exited at once"
+	# Until the fork has exec'd, its command line is this script's: wait
+	# for the server's own (capped), or running() would take it for dead.
+	local cmd
+	for _ in $(seq 1 100); do
+		cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || break
+		[[ $cmd == *"$(signature "$name") "* ]] && break
+		sleep 0.02
+	done
 	echo "$pid $start" >"$(pidfile "$name")"
 }
 
