@@ -3,8 +3,11 @@ package ops
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/shiprelay/shiprelay/shared/ledger"
+	"github.com/shiprelay/shiprelay/shared/order"
+	"github.com/shiprelay/shiprelay/shared/poll"
 )
 
 // StoreStatuses reads the hub's status of each store, in the order given.
@@ -36,4 +39,19 @@ func (t *Target) ResumeStore(ctx context.Context, id string) (before ledger.Stor
 		return before, err
 	}
 	return before, t.Ledger.ResumeStore(ctx, id)
+}
+
+// Reimport moves a store's poll watermark to from ("reset import date"):
+// the next scheduled poll lists every order changed since then and queues
+// it for ingest, which skips the ones the ledger already holds at that
+// version. It returns the watermark from before.
+func (t *Target) Reimport(ctx context.Context, ch order.Channel, storeID string, from time.Time) (before time.Time, err error) {
+	if storeID == "" || from.IsZero() {
+		return time.Time{}, errors.New("empty store id or date")
+	}
+	key := poll.WatermarkKey(ch, storeID)
+	if before, err = t.Ledger.Watermark(ctx, key); err != nil {
+		return before, err
+	}
+	return before, t.Ledger.ResetWatermark(ctx, key, from.UTC())
 }

@@ -46,6 +46,8 @@ var Redrives = []Redrive{
 	{DLQ: "PushDLQ", Source: "PushQueue"},
 	{DLQ: "ShipmentsDLQ", Source: "ShipmentsQueue"},
 	{DLQ: "NotifyBigCommerceDLQ", Source: "NotifyBigCommerceQueue"},
+	{DLQ: "NotifyAmazonDLQ", Source: "NotifyAmazonQueue"},
+	{DLQ: "OrderChangeDLQ", Source: "OrderChangeQueue"},
 }
 
 // QueueIDs lists the logical ids of every queue of the template.

@@ -131,7 +131,7 @@ func TestRealTemplate(t *testing.T) {
 
 	// Environments: template values resolved to the local resources, then
 	// the process environment.
-	if len(envs) != 7 {
+	if len(envs) != 8 { // one per CodeUri: the two notify functions share one
 		t.Fatalf("factory called for %v", envs)
 	}
 	for name, want := range map[string]map[string]string{
@@ -277,11 +277,11 @@ func TestRealTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st.Queues) != 8 || st.Queues["IngestQueue"].DeadLetterQueue != "IngestDLQ" || len(st.Queues["PushDLQ"].DeadLetterFor) != 1 ||
+	if len(st.Queues) != 12 || st.Queues["IngestQueue"].DeadLetterQueue != "IngestDLQ" || len(st.Queues["PushDLQ"].DeadLetterFor) != 1 ||
 		st.Queues["ShipmentsQueue"].DeadLetterQueue != "ShipmentsDLQ" || st.Queues["NotifyBigCommerceQueue"].DeadLetterQueue != "NotifyBigCommerceDLQ" {
 		t.Errorf("status queues: %+v", st.Queues)
 	}
-	if len(st.Functions) != 7 {
+	if len(st.Functions) != 9 {
 		t.Errorf("status functions: %+v", st.Functions)
 	}
 	if w := st.Functions["WebhookFunction"]; w.Invocations != 2 || w.Errors != 0 || w.Name != "webhook" || len(w.Triggers) != 2 {

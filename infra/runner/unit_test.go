@@ -269,13 +269,14 @@ func TestNewPlansTheTemplate(t *testing.T) {
 	}
 	got := map[string]string{}
 	for _, m := range r.mappings {
-		got[m.fn.name] = strings.Join([]string{m.queueID, itoa(m.batchSize), m.window.String(), itoa(m.maxConcurrency)}, " ")
+		got[m.fn.fn.LogicalID] = strings.Join([]string{m.queueID, itoa(m.batchSize), m.window.String(), itoa(m.maxConcurrency)}, " ")
 		if !m.reportFailures {
 			t.Errorf("%s: no ReportBatchItemFailures", m.fn.name)
 		}
 	}
-	if got["ingest"] != "IngestQueue 10 1s 5" || got["push"] != "PushQueue 100 2s 3" || got["shipments"] != "ShipmentsQueue 10 1s 2" ||
-		got["notify"] != "NotifyBigCommerceQueue 10 1s 2" || len(got) != 4 {
+	if got["IngestFunction"] != "IngestQueue 10 1s 5" || got["PushFunction"] != "PushQueue 100 2s 3" || got["ShipmentsFunction"] != "ShipmentsQueue 10 1s 2" ||
+		got["NotifyBigCommerceFunction"] != "NotifyBigCommerceQueue 10 1s 2" || got["NotifyAmazonFunction"] != "NotifyAmazonQueue 10 1s 2" ||
+		got["OrderChangeFunction"] != "OrderChangeQueue 10 1s 2" || len(got) != 6 {
 		t.Errorf("mappings: %v", got)
 	}
 	scheds := map[string]string{}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/shiprelay/shiprelay/shared/amazon"
 	"github.com/shiprelay/shiprelay/shared/config"
 	"github.com/shiprelay/shiprelay/shared/queue"
 	"github.com/shiprelay/shiprelay/shared/shipstation"
@@ -69,6 +70,19 @@ var queueBodies = map[string]func() any{
 	"PushQueue":              func() any { return &queue.Push{} },
 	"ShipmentsQueue":         func() any { return &queue.Shipments{} },
 	"NotifyBigCommerceQueue": func() any { return &queue.Notify{} },
+	"NotifyAmazonQueue":      func() any { return &queue.Notify{} },
+	"OrderChangeQueue":       func() any { return &orderChangeBody{} },
+}
+
+// orderChangeBody decodes an ORDER_CHANGE notification the way the
+// orderchange function does.
+type orderChangeBody struct{ c amazon.OrderChange }
+
+// UnmarshalJSON parses and validates the notification.
+func (b *orderChangeBody) UnmarshalJSON(data []byte) error {
+	c, err := amazon.ParseOrderChange(data)
+	b.c = c
+	return err
 }
 
 // checkBody checks what a queue message says against its function.
@@ -115,12 +129,19 @@ func TestSampleEvents(t *testing.T) {
 	covered := map[string]bool{} // "<LogicalID>.<event name>"
 	for _, file := range files {
 		base := filepath.Base(file)
-		dir, _, _ := strings.Cut(base, "-")
+		dir, rest, _ := strings.Cut(base, "-")
+		qualifier, _, _ := strings.Cut(rest, "-")
+		// Functions sharing a CodeUri (one notify function per channel) are
+		// told apart by the name's second word: notify-<channel>-….
 		var fn *Function
 		for i := range fns {
-			if fns[i].Dir == dir {
-				fn = &fns[i]
+			if fns[i].Dir != dir {
+				continue
 			}
+			if ch, ok := fns[i].Environment["SHIPRELAY_NOTIFY_CHANNEL"].(string); ok && ch != qualifier {
+				continue
+			}
+			fn = &fns[i]
 		}
 		if fn == nil {
 			t.Errorf("%s: no function with CodeUri functions/%s/", base, dir)

@@ -15,6 +15,8 @@ const (
 	TypeQueue    = "AWS::SQS::Queue"
 	TypeTable    = "AWS::DynamoDB::Table"
 	TypeLogGroup = "AWS::Logs::LogGroup"
+	// TypeQueuePolicy grants another account (Amazon's notifications) access to queues.
+	TypeQueuePolicy = "AWS::SQS::QueuePolicy"
 )
 
 // Value is a template value that may be a literal or an intrinsic function.

@@ -176,6 +176,13 @@ var cfnSchemas = map[string]*resourceSchema{
 			"VisibilityTimeout":             intRange(0, 43200),
 		}),
 	},
+	TypeQueuePolicy: {
+		attrs: []string{"Id"},
+		props: obj(map[string]*propType{
+			"PolicyDocument!": jsonT(),
+			"Queues!":         listOf(str()),
+		}),
+	},
 	TypeLogGroup: {
 		attrs: []string{"Arn"},
 		props: obj(map[string]*propType{
@@ -414,10 +421,12 @@ var RequiredEnv = map[string][]string{
 	"push":      {"SHIPRELAY_TABLE", "SHIPRELAY_PUSH_QUEUE_URL"},
 	"reconcile": {"SHIPRELAY_TABLE", "SHIPRELAY_PUSH_QUEUE_URL"},
 	// Its own queue (backoff) and one notify queue per channel kind.
-	"shipments": {"SHIPRELAY_TABLE", "SHIPRELAY_SHIPMENTS_QUEUE_URL", "SHIPRELAY_NOTIFY_BIGCOMMERCE_QUEUE_URL"},
+	"shipments": {"SHIPRELAY_TABLE", "SHIPRELAY_SHIPMENTS_QUEUE_URL", "SHIPRELAY_NOTIFY_BIGCOMMERCE_QUEUE_URL", "SHIPRELAY_NOTIFY_AMAZON_QUEUE_URL"},
 	// One notify function per channel kind: the channel it confirms on and
 	// its own queue (backoff).
 	"notify": {"SHIPRELAY_TABLE", "SHIPRELAY_NOTIFY_CHANNEL", "SHIPRELAY_NOTIFY_QUEUE_URL"},
+	// Amazon's ORDER_CHANGE queue (its own, for backoff) and ingest's.
+	"orderchange": {"SHIPRELAY_TABLE", "SHIPRELAY_ORDER_CHANGE_QUEUE_URL", "SHIPRELAY_INGEST_QUEUE_URL"},
 }
 
 // PlainEnv are the SHIPRELAY_* variables the template sets to a plain
@@ -427,7 +436,7 @@ var RequiredEnv = map[string][]string{
 var PlainEnv = map[string][]string{
 	// The channel a notify function confirms shipments on: shared/app's
 	// "notify" handler knows a notifier for these order.Channel values.
-	"SHIPRELAY_NOTIFY_CHANNEL": {"bigcommerce"},
+	"SHIPRELAY_NOTIFY_CHANNEL": {"bigcommerce", "amazon"},
 }
 
 // TableActions lists, per function (the CodeUri directory name) whose code
@@ -446,6 +455,9 @@ var TableActions = map[string][]string{
 	// Query), settles notifications and pauses stores (UpdateItem) and
 	// records exceptions (PutItem, UpdateItem).
 	"notify": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"},
+	// Claims NotificationIds (PutItem), releases a claim whose enqueue
+	// failed (DeleteItem), records exceptions (PutItem).
+	"orderchange": {"dynamodb:PutItem", "dynamodb:DeleteItem"},
 }
 
 // DefaultTableActions are the DynamoDB actions the checker wants allowed on
@@ -461,5 +473,5 @@ var GlobalEnv = []string{"SHIPRELAY_CONFIG", "SHIPRELAY_LOG_LEVEL", "SHIPRELAY_M
 
 // LocalOnlyEnv are SHIPRELAY_* variables the code may read that only the
 // local stack sets (never the template).
-var LocalOnlyEnv = []string{"SHIPRELAY_SECRETS_FILE", "SHIPRELAY_CACHE", "SHIPRELAY_DYNAMODB_PORT",
+var LocalOnlyEnv = []string{"SHIPRELAY_SECRETS_FILE", "SHIPRELAY_AMAZON_SPEEDUP", "SHIPRELAY_CACHE", "SHIPRELAY_DYNAMODB_PORT",
 	"SHIPRELAY_SQS_PORT", "SHIPRELAY_STACK_TIMEOUT"}

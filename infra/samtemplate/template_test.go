@@ -40,7 +40,7 @@ func TestTemplate(t *testing.T) {
 func hermeticRoot(t *testing.T, template []byte) string {
 	t.Helper()
 	root := t.TempDir()
-	for _, dir := range []string{"webhook", "poll", "ingest", "push", "reconcile", "shipments", "notify"} {
+	for _, dir := range []string{"webhook", "poll", "ingest", "push", "reconcile", "shipments", "notify", "orderchange"} {
 		d := filepath.Join(root, "functions", dir)
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
@@ -80,7 +80,7 @@ func TestTemplateShape(t *testing.T) {
 	res, err := tpl.Resolver(ResolverOptions{
 		Pseudo: PseudoParameters("us-east-1", "123456789012", "shiprelay"),
 		Resources: map[string]any{"Table": "tbl", "IngestQueue": "iq-url", "PushQueue": "pq-url", "ShipmentsQueue": "sq-url",
-			"NotifyBigCommerceQueue": "nbq-url"},
+			"NotifyBigCommerceQueue": "nbq-url", "NotifyAmazonQueue": "naq-url", "OrderChangeQueue": "ocq-url"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -102,10 +102,14 @@ func TestTemplateShape(t *testing.T) {
 			[]string{"SQS PushQueue 100 2 2"}},
 		"ReconcileFunction": {"reconcile", 120, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_PUSH_QUEUE_URL": "pq-url"},
 			[]string{"Schedule rate(15 minutes)"}},
-		"ShipmentsFunction": {"shipments", 60, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_SHIPMENTS_QUEUE_URL": "sq-url", "SHIPRELAY_NOTIFY_BIGCOMMERCE_QUEUE_URL": "nbq-url"},
+		"ShipmentsFunction": {"shipments", 60, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_SHIPMENTS_QUEUE_URL": "sq-url", "SHIPRELAY_NOTIFY_BIGCOMMERCE_QUEUE_URL": "nbq-url", "SHIPRELAY_NOTIFY_AMAZON_QUEUE_URL": "naq-url"},
 			[]string{"SQS ShipmentsQueue 10 1 2"}},
 		"NotifyBigCommerceFunction": {"notify", 30, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_NOTIFY_CHANNEL": "bigcommerce", "SHIPRELAY_NOTIFY_QUEUE_URL": "nbq-url"},
 			[]string{"SQS NotifyBigCommerceQueue 10 1 2"}},
+		"NotifyAmazonFunction": {"notify", 30, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_NOTIFY_CHANNEL": "amazon", "SHIPRELAY_NOTIFY_QUEUE_URL": "naq-url"},
+			[]string{"SQS NotifyAmazonQueue 10 1 2"}},
+		"OrderChangeFunction": {"orderchange", 30, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_INGEST_QUEUE_URL": "iq-url", "SHIPRELAY_ORDER_CHANGE_QUEUE_URL": "ocq-url"},
+			[]string{"SQS OrderChangeQueue 10 1 2"}},
 	}
 	if len(fns) != len(wants) {
 		t.Fatalf("%d functions, want %d", len(fns), len(wants))
@@ -177,6 +181,10 @@ func TestTemplateShape(t *testing.T) {
 		"ShipmentsDLQ":           {30, 1209600, "", 0},
 		"NotifyBigCommerceQueue": {180, 345600, "NotifyBigCommerceDLQ", 8},
 		"NotifyBigCommerceDLQ":   {30, 1209600, "", 0},
+		"NotifyAmazonQueue":      {180, 345600, "NotifyAmazonDLQ", 8},
+		"NotifyAmazonDLQ":        {30, 1209600, "", 0},
+		"OrderChangeQueue":       {180, 345600, "OrderChangeDLQ", 5},
+		"OrderChangeDLQ":         {30, 1209600, "", 0},
 	}
 	if len(queues) != len(wantQ) {
 		t.Fatalf("%d queues, want %d", len(queues), len(wantQ))

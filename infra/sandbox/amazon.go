@@ -13,8 +13,9 @@ import (
 
 // This file holds the Amazon Selling Partner API simulator: its options,
 // state, order model and Go inspection/mutation methods. The wire side is in
-// amazonhttp.go (SP-API) and amazonlwa.go (Login with Amazon token
-// endpoint). See ../shared/reference/api-contracts.md §2.
+// amazonhttp.go (SP-API and the Login with Amazon token endpoint), the
+// order generator in amazongen.go and ORDER_CHANGE messages in
+// amazonnotify.go. See ../shared/reference/api-contracts.md §2.
 //
 // An Amazon is independent of Sandbox: it has its own state, clock and
 // random generator, and is served by two handlers on their own ports:
@@ -42,6 +43,10 @@ const (
 	AmazonMarketplaceUS = "ATVPDKIKX0DER"
 	// AmazonMarketplaceJP is the amazon.co.jp marketplace id.
 	AmazonMarketplaceJP = "A1VC38T7YXB528"
+	// AmazonMarketplaceUK is the amazon.co.uk marketplace id.
+	AmazonMarketplaceUK = "A1F83G8C2ARO7P"
+	// AmazonMarketplaceDE is the amazon.de marketplace id.
+	AmazonMarketplaceDE = "A1PA6795UKMFR9"
 	// DefaultAmazonTokenTTL is the lifetime of an LWA access token.
 	DefaultAmazonTokenTTL = time.Hour
 	// DefaultAmazonSearchLag is how far before "now" searchOrders' …Before
@@ -136,6 +141,23 @@ type AmazonAddress struct {
 	AddressType      string `json:"addressType,omitempty"`
 }
 
+// Item condition types and subtypes of Orders v2026-01-01 (ItemCondition;
+// the spec lists more, these are the ones the generator uses).
+const (
+	AmazonConditionNew      = "NEW"
+	AmazonConditionUsed     = "USED"
+	AmazonConditionVeryGood = "VERY_GOOD"
+	AmazonConditionGood     = "GOOD"
+)
+
+// Parties of ItemCancellationRequest.requester and
+// ItemCancellationExecution.cancelledBy.
+const (
+	AmazonCancelByBuyer    = "BUYER"
+	AmazonCancelByMerchant = "MERCHANT"
+	AmazonCancelByAmazon   = "AMAZON"
+)
+
 // AmazonOrderItem is one line of an order.
 type AmazonOrderItem struct {
 	OrderItemID string
@@ -147,6 +169,26 @@ type AmazonOrderItem struct {
 	UnitPrice string
 	// Shipped is the quantity confirmed in recorded packages.
 	Shipped int
+	// ConditionType and ConditionSubtype are the item condition
+	// (AmazonConditionNew, AmazonConditionUsed, ...); empty means NEW/NEW.
+	// ConditionNote is the seller's free-text note (never PII).
+	ConditionType, ConditionSubtype, ConditionNote string
+	// CancelRequester is AmazonCancelByBuyer once the buyer asked to cancel
+	// the line (RequestCancel); CancelRequestReason is the buyer's reason.
+	CancelRequester, CancelRequestReason string
+}
+
+// AmazonTaxRegistration is one entry of the v2026 order's
+// tax.taxRegistrations (OrderTaxRegistration).
+type AmazonTaxRegistration struct {
+	// EntityType is BUYER, MERCHANT or MARKETPLACE.
+	EntityType string
+	// LegalName is the registered name (PII for a BUYER).
+	LegalName string
+	// Type is the taxRegistrationType: BUSINESS, VAT, CST, CPF or CNPJ.
+	Type string
+	// Number is the taxRegistrationNumber (PII for a BUYER).
+	Number string
 }
 
 // AmazonPackageItem is one item line of a confirmed package.
@@ -187,25 +229,61 @@ type AmazonOrder struct {
 	Address      AmazonAddress
 	Items        []AmazonOrderItem
 	Packages     []AmazonPackage
+	// ReplacementOf is the id of the order this one replaces (rendered as
+	// associatedOrders REPLACEMENT_ORIGINAL_ID; ORDER_CHANGE program
+	// "Replacement").
+	ReplacementOf string
+	// IOSSNumber is Amazon's Import One-Stop Shop number, set on every line
+	// (fulfillment.shipping.internationalShipping.iossNumber) of a
+	// merchant order shipped into the EU from outside it with an intrinsic
+	// value of at most EUR 150.
+	IOSSNumber string
+	// TaxRegistrations are rendered as tax.taxRegistrations (includedData
+	// TAX); business orders shipped to Europe carry the buyer's VAT number.
+	TaxRegistrations []AmazonTaxRegistration
+	// CancelledBy (BUYER, MERCHANT or AMAZON) and CancelReason describe
+	// the cancellation of a CANCELLED order (cancellationExecution).
+	CancelledBy, CancelReason string
 }
 
 // PIIValues are the buyer and recipient values of o that must never reach
-// a log: each carries the order's distinctive random token.
+// a log. Each name, e-mail, phone and address line carries the order's
+// distinctive random token; a buyer's tax registration number is random
+// and unique to the order.
 func (o AmazonOrder) PIIValues() []string {
+	vals := []string{o.Buyer.Name, o.Buyer.Email, o.Buyer.CompanyName, o.Address.Name,
+		o.Address.CompanyName, o.Address.AddressLine1, o.Address.AddressLine2, o.Address.Phone}
+	for _, r := range o.TaxRegistrations {
+		if r.EntityType == "BUYER" {
+			vals = append(vals, r.LegalName, r.Number)
+		}
+	}
 	var out []string
-	for _, v := range []string{o.Buyer.Name, o.Buyer.Email, o.Buyer.CompanyName, o.Address.Name,
-		o.Address.AddressLine1, o.Address.AddressLine2, o.Address.Phone} {
-		if v != "" {
+	seen := map[string]bool{}
+	for _, v := range vals {
+		if v != "" && !seen[v] {
+			seen[v] = true
 			out = append(out, v)
 		}
 	}
 	return out
 }
 
+// CancelRequested reports whether the buyer asked to cancel any line.
+func (o AmazonOrder) CancelRequested() bool {
+	for _, it := range o.Items {
+		if it.CancelRequester != "" {
+			return true
+		}
+	}
+	return false
+}
+
 func (o *AmazonOrder) clone() AmazonOrder {
 	c := *o
 	c.Programs = append([]string(nil), o.Programs...)
 	c.Items = append([]AmazonOrderItem(nil), o.Items...)
+	c.TaxRegistrations = append([]AmazonTaxRegistration(nil), o.TaxRegistrations...)
 	c.Packages = make([]AmazonPackage, len(o.Packages))
 	for i, p := range o.Packages {
 		p.Items = append([]AmazonPackageItem(nil), p.Items...)
@@ -228,8 +306,11 @@ type AmazonStats struct {
 	// TokensIssued counts successful LWA token grants; TokenErrors failed ones.
 	TokensIssued int64 `json:"tokens_issued"`
 	TokenErrors  int64 `json:"token_errors"`
-	// PackagesRecorded counts packages stored by confirmShipment.
+	// PackagesRecorded counts new packages stored by confirmShipment;
+	// PackagesEdited counts confirmations that replaced a package with the
+	// same packageReferenceId (an edit).
 	PackagesRecorded int64 `json:"packages_recorded"`
+	PackagesEdited   int64 `json:"packages_edited"`
 	// UnknownCarrierDropped counts confirmations answered 204 but not
 	// recorded because carrierCode is not in AmazonCarrierCodes.
 	UnknownCarrierDropped int64 `json:"unknown_carrier_dropped"`
@@ -465,18 +546,85 @@ func (a *Amazon) MarkUnshipped(orderID string) error {
 	})
 }
 
-// CancelOrder cancels an order that has not shipped anything yet.
+// CancelOrder cancels an order that has not shipped anything yet. The
+// cancellation is the buyer's (cancelledBy BUYER, with the buyer's reason)
+// when the buyer requested it with RequestCancel, else Amazon's; see
+// CancelOrderBy.
 func (a *Amazon) CancelOrder(orderID string) error {
+	return a.CancelOrderBy(orderID, "", "")
+}
+
+// CancelOrderBy cancels an order that has not shipped anything yet,
+// recording who executed the cancellation (AmazonCancelByBuyer,
+// AmazonCancelByMerchant or AmazonCancelByAmazon; "" picks BUYER after a
+// RequestCancel, else AMAZON) and why ("": the buyer's reason, if any). It
+// queues an OrderStatusChange (Canceled).
+func (a *Amazon) CancelOrderBy(orderID, cancelledBy, reason string) error {
+	switch cancelledBy {
+	case "", AmazonCancelByBuyer, AmazonCancelByMerchant, AmazonCancelByAmazon:
+	default:
+		return fmt.Errorf("sandbox: unknown Amazon cancelledBy %q", cancelledBy)
+	}
 	return a.transition(orderID, func(o *AmazonOrder) error {
 		if o.Status != AmazonPending && o.Status != AmazonUnshipped {
 			return fmt.Errorf("%w: %s is %s", ErrAmazonTransition, orderID, o.Status)
 		}
+		requested, requestReason := false, ""
+		for _, it := range o.Items {
+			if it.CancelRequester != "" {
+				requested, requestReason = true, it.CancelRequestReason
+				break
+			}
+		}
+		if cancelledBy == "" {
+			cancelledBy = AmazonCancelByAmazon
+			if requested {
+				cancelledBy = AmazonCancelByBuyer
+			}
+		}
+		if reason == "" && requested && cancelledBy == AmazonCancelByBuyer {
+			reason = requestReason
+		}
 		o.Status = AmazonCancelled
+		o.CancelledBy, o.CancelReason = cancelledBy, reason
 		return nil
 	})
 }
 
+// RequestCancel records a buyer's cancellation request on a PENDING or
+// UNSHIPPED merchant-fulfilled order: every line gets
+// cancellation.cancellationRequest{requester: BUYER, cancelReason: reason}
+// (getOrder with includedData CANCELLATION), lastUpdatedTime moves, and a
+// BuyerRequestedChange ORDER_CHANGE whose items carry
+// IsBuyerRequestedCancel true is queued. The order keeps its status: the
+// seller is expected to stop shipping and Amazon (CancelOrder) to cancel.
+// A second request for the same order fails with ErrAmazonTransition.
+func (a *Amazon) RequestCancel(orderID, reason string) error {
+	return a.change(orderID, "BuyerRequestedChange", "Buyer Requested Cancel", func(o *AmazonOrder) error {
+		switch {
+		case o.FulfilledBy != "MERCHANT":
+			return fmt.Errorf("%w: %s is fulfilled by %s", ErrAmazonTransition, orderID, o.FulfilledBy)
+		case o.Status != AmazonPending && o.Status != AmazonUnshipped:
+			return fmt.Errorf("%w: %s is %s", ErrAmazonTransition, orderID, o.Status)
+		case o.CancelRequested():
+			return fmt.Errorf("%w: %s already has a cancellation request", ErrAmazonTransition, orderID)
+		}
+		for i := range o.Items {
+			o.Items[i].CancelRequester = AmazonCancelByBuyer
+			o.Items[i].CancelRequestReason = reason
+		}
+		return nil
+	})
+}
+
+// transition applies a status change and queues an OrderStatusChange.
 func (a *Amazon) transition(orderID string, fn func(o *AmazonOrder) error) error {
+	return a.change(orderID, "", "", fn)
+}
+
+// change applies fn to the order, touches it and queues an ORDER_CHANGE of
+// changeType ("" = OrderStatusChange with the standard reason).
+func (a *Amazon) change(orderID, changeType, reason string, fn func(o *AmazonOrder) error) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	o, ok := a.orders[orderID]
@@ -487,7 +635,7 @@ func (a *Amazon) transition(orderID string, fn func(o *AmazonOrder) error) error
 		return err
 	}
 	a.touch(o)
-	a.queueStatusChange(o)
+	a.queueChange(o, changeType, reason)
 	return nil
 }
 

@@ -36,6 +36,13 @@ var AmazonCarrierCodes = map[string]bool{
 	"DPD": true, "Hermes UK": true, "India Post": true, "InPost": true,
 }
 
+// amazonFulfillmentStatuses is the FulfillmentStatus enum of Orders
+// v2026-01-01 (searchOrders' fulfillmentStatuses filter).
+var amazonFulfillmentStatuses = map[string]bool{
+	"PENDING_AVAILABILITY": true, AmazonPending: true, AmazonUnshipped: true, AmazonPartiallyShipped: true,
+	AmazonShipped: true, AmazonCancelled: true, "UNFULFILLABLE": true,
+}
+
 // amazonIncludedData is the includedData enum of Orders v2026-01-01.
 var amazonIncludedData = map[string]bool{
 	"BUYER": true, "RECIPIENT": true, "PROCEEDS": true, "EXPENSE": true, "PROMOTION": true,
@@ -189,9 +196,11 @@ func (a *Amazon) searchOrders(w http.ResponseWriter, r *http.Request) {
 		a.writePage(w, p, now)
 		return
 	}
+	// marketplaceIds is optional in v2026-01-01 (required: false): without
+	// it every marketplace of the seller is searched.
 	mkts := queryList(r, "marketplaceIds")
-	if len(mkts) == 0 || len(mkts) > 50 {
-		amzInvalid(w, "marketplaceIds is required and may hold at most 50 values.")
+	if len(mkts) > 50 {
+		amzInvalid(w, "marketplaceIds may hold at most 50 values.")
 		return
 	}
 	parseT := func(name string) (time.Time, bool, error) {
@@ -253,7 +262,19 @@ func (a *Amazon) searchOrders(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	statuses := set(queryList(r, "fulfillmentStatuses"))
+	for st := range statuses {
+		if !amazonFulfillmentStatuses[st] {
+			amzInvalid(w, "invalid fulfillmentStatuses value: "+st)
+			return
+		}
+	}
 	by := set(queryList(r, "fulfilledBy"))
+	for b := range by {
+		if b != "MERCHANT" && b != "AMAZON" {
+			amzInvalid(w, "invalid fulfilledBy value: "+b)
+			return
+		}
+	}
 	mk := set(mkts)
 
 	type hit struct {
@@ -267,7 +288,7 @@ func (a *Amazon) searchOrders(w http.ResponseWriter, r *http.Request) {
 		if hasLA {
 			t = o.LastUpdated
 		}
-		if t.Before(after) || !t.Before(before) || !mk[o.MarketplaceID] {
+		if t.Before(after) || !t.Before(before) || len(mk) > 0 && !mk[o.MarketplaceID] {
 			continue
 		}
 		if len(statuses) > 0 && !statuses[o.Status] || len(by) > 0 && !by[o.FulfilledBy] {
@@ -344,37 +365,86 @@ func (a *Amazon) getOrder(w http.ResponseWriter, r *http.Request) {
 func amzTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // renderAmazonOrder builds the v2026-01-01 Order object; optional sections
-// appear only when named in includedData. Caller holds a.mu.
+// appear only when named in includedData (CANCELLATION: lines'
+// cancellation; FULFILLMENT: order and line fulfillment, incl. the IOSS
+// number; TAX: tax registrations and line tax collection; PACKAGES:
+// packages). Caller holds a.mu.
 func renderAmazonOrder(o *AmazonOrder, inc map[string]bool) map[string]any {
 	money := func(v string) map[string]string { return map[string]string{"amount": v, "currencyCode": o.Currency} }
 	items := make([]map[string]any, 0, len(o.Items))
 	for _, it := range o.Items {
+		cond := map[string]string{"conditionType": it.ConditionType, "conditionSubtype": it.ConditionSubtype}
+		if it.ConditionType == "" {
+			cond = map[string]string{"conditionType": AmazonConditionNew, "conditionSubtype": AmazonConditionNew}
+		}
+		if it.ConditionNote != "" {
+			cond["conditionNote"] = it.ConditionNote
+		}
 		m := map[string]any{
 			"orderItemId":     it.OrderItemID,
 			"quantityOrdered": it.Quantity,
 			"product": map[string]any{
 				"asin": it.ASIN, "title": it.Title, "sellerSku": it.SellerSKU,
-				"condition": map[string]string{"conditionType": "NEW", "conditionSubtype": "NEW"},
+				"condition": cond,
 				"price":     map[string]any{"unitPrice": money(it.UnitPrice)},
 			},
+		}
+		if inc["CANCELLATION"] {
+			c := map[string]any{}
+			if it.CancelRequester != "" {
+				req := map[string]string{"requester": it.CancelRequester}
+				if it.CancelRequestReason != "" {
+					req["cancelReason"] = it.CancelRequestReason
+				}
+				c["cancellationRequest"] = req
+			}
+			if o.Status == AmazonCancelled && o.CancelledBy != "" {
+				ex := map[string]string{"cancelledBy": o.CancelledBy}
+				if o.CancelReason != "" {
+					ex["cancelReason"] = o.CancelReason
+				}
+				c["cancellationExecution"] = ex
+			}
+			if len(c) > 0 {
+				m["cancellation"] = c
+			}
 		}
 		if inc["FULFILLMENT"] {
 			unf := it.Quantity - it.Shipped
 			if o.Status == AmazonCancelled {
 				unf = 0
 			}
-			m["fulfillment"] = map[string]int{"quantityFulfilled": it.Shipped, "quantityUnfulfilled": unf}
+			f := map[string]any{"quantityFulfilled": it.Shipped, "quantityUnfulfilled": unf}
+			if o.IOSSNumber != "" {
+				f["shipping"] = map[string]any{"internationalShipping": map[string]string{"iossNumber": o.IOSSNumber}}
+			}
+			m["fulfillment"] = f
+		}
+		if inc["TAX"] && o.IOSSNumber != "" {
+			m["tax"] = map[string]any{
+				"taxCalculationBreakdowns": []map[string]string{{"reportingScheme": "IOSS"}},
+				"taxCollections":           []map[string]string{{"model": "MARKETPLACE_FACILITATOR", "responsibleParty": amazonIOSSResponsibleParty}},
+			}
 		}
 		items = append(items, m)
 	}
+	sc := map[string]string{"channelName": "AMAZON", "marketplaceId": o.MarketplaceID}
+	if name := amzMarketplaceName(o.MarketplaceID); name != "" {
+		sc["marketplaceName"] = name
+	}
 	out := map[string]any{
 		"orderId":         o.OrderID,
-		"orderAliases":    []map[string]string{{"aliasId": o.SellerOrderID, "aliasType": "SELLER_ORDER_ID"}},
 		"createdTime":     amzTime(o.Created),
 		"lastUpdatedTime": amzTime(o.LastUpdated),
 		"programs":        append([]string{}, o.Programs...),
-		"salesChannel":    map[string]string{"channelName": "AMAZON", "marketplaceId": o.MarketplaceID, "marketplaceName": amzMarketplaceName(o.MarketplaceID)},
+		"salesChannel":    sc,
 		"orderItems":      items,
+	}
+	if o.SellerOrderID != "" {
+		out["orderAliases"] = []map[string]string{{"aliasId": o.SellerOrderID, "aliasType": "SELLER_ORDER_ID"}}
+	}
+	if o.ReplacementOf != "" {
+		out["associatedOrders"] = []map[string]string{{"orderId": o.ReplacementOf, "associationType": "REPLACEMENT_ORIGINAL_ID"}}
 	}
 	if inc["BUYER"] {
 		b := map[string]string{"buyerName": o.Buyer.Name}
@@ -398,6 +468,19 @@ func renderAmazonOrder(o *AmazonOrder, inc map[string]bool) map[string]any {
 	}
 	if inc["PROCEEDS"] && o.Status != AmazonPending {
 		out["proceeds"] = map[string]any{"grandTotal": money(amzGrandTotal(o))}
+	}
+	if inc["TAX"] && len(o.TaxRegistrations) > 0 {
+		regs := make([]map[string]string, 0, len(o.TaxRegistrations))
+		for _, r := range o.TaxRegistrations {
+			m := map[string]string{"entityType": r.EntityType}
+			for k, v := range map[string]string{"legalName": r.LegalName, "taxRegistrationType": r.Type, "taxRegistrationNumber": r.Number} {
+				if v != "" {
+					m[k] = v
+				}
+			}
+			regs = append(regs, m)
+		}
+		out["tax"] = map[string]any{"taxRegistrations": regs}
 	}
 	if inc["FULFILLMENT"] {
 		f := map[string]any{
@@ -436,15 +519,12 @@ func renderAmazonOrder(o *AmazonOrder, inc map[string]bool) map[string]any {
 	return out
 }
 
-func amzMarketplaceName(id string) string {
-	if id == AmazonMarketplaceJP {
-		return "Amazon.co.jp"
-	}
-	return "Amazon.com"
-}
+// amzMarketplaceName is salesChannel.marketplaceName, "" when unknown.
+func amzMarketplaceName(id string) string { return amzLocales[id].name }
 
-// amzGrandTotal sums unit price × quantity in cents (yen for JPY).
-func amzGrandTotal(o *AmazonOrder) string {
+// amzTotalCents sums unit price × quantity in hundredths of the currency
+// unit (hundredths of a yen for JPY).
+func amzTotalCents(o *AmazonOrder) int64 {
 	var cents int64
 	for _, it := range o.Items {
 		whole, frac, _ := strings.Cut(it.UnitPrice, ".")
@@ -452,6 +532,12 @@ func amzGrandTotal(o *AmazonOrder) string {
 		f, _ := strconv.ParseInt((frac + "00")[:2], 10, 64)
 		cents += (w*100 + f) * int64(it.Quantity)
 	}
+	return cents
+}
+
+// amzGrandTotal is the order total as a decimal string (whole yen for JPY).
+func amzGrandTotal(o *AmazonOrder) string {
+	cents := amzTotalCents(o)
 	if o.Currency == "JPY" {
 		return strconv.FormatInt(cents/100, 10)
 	}
@@ -572,10 +658,11 @@ func (a *Amazon) confirmShipment(w http.ResponseWriter, r *http.Request) {
 	if existing >= 0 {
 		pkg.Created = o.Packages[existing].Created
 		o.Packages[existing] = pkg
+		a.stats.PackagesEdited++
 	} else {
 		o.Packages = append(o.Packages, pkg)
+		a.stats.PackagesRecorded++
 	}
-	a.stats.PackagesRecorded++
 	shipped := map[string]int{}
 	for _, p := range o.Packages {
 		for _, it := range p.Items {
@@ -589,12 +676,17 @@ func (a *Amazon) confirmShipment(w http.ResponseWriter, r *http.Request) {
 			all = false
 		}
 	}
+	prev := o.Status
 	o.Status = AmazonPartiallyShipped
 	if all {
 		o.Status = AmazonShipped
 	}
 	a.touch(o)
-	a.queueStatusChange(o)
+	// An edit or a further partial package leaves the status as it was:
+	// no OrderStatusChange then.
+	if o.Status != prev {
+		a.queueStatusChange(o)
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -9,8 +9,9 @@ import (
 // ORDER_CHANGE notifications (api-contracts §2.8, schema
 // OrderChangeNotification.json). Amazon delivers them to an SQS queue; the
 // sandbox only produces the message bodies. Every status change the
-// simulator makes (GenerateOrder, MarkUnshipped, CancelOrder, a recorded
-// confirmShipment) queues one OrderStatusChange message; DrainOrderChanges
+// simulator makes (GenerateOrder, MarkUnshipped, CancelOrder, a
+// confirmShipment that changes the status) queues one OrderStatusChange
+// message, and RequestCancel one BuyerRequestedChange; DrainOrderChanges
 // hands the queued bodies to the caller (a test or the demo pushes them to
 // its own queue). AmazonNotifyKnobs make the stream as unreliable as the
 // real one: lost, duplicated (same NotificationId) and out-of-order messages.
@@ -67,13 +68,21 @@ var amazonV0Status = map[string]string{
 
 // queueStatusChange queues an OrderStatusChange for o, applying the knobs.
 // Caller holds a.mu.
-func (a *Amazon) queueStatusChange(o *AmazonOrder) {
+func (a *Amazon) queueStatusChange(o *AmazonOrder) { a.queueChange(o, "", "") }
+
+// queueChange queues an ORDER_CHANGE of changeType for o, applying the
+// knobs; "" means OrderStatusChange with the standard reason. Caller holds
+// a.mu.
+func (a *Amazon) queueChange(o *AmazonOrder, changeType, reason string) {
+	if changeType == "" {
+		changeType, reason = "OrderStatusChange", "Order status changed to "+amazonV0Status[o.Status]
+	}
 	k := a.notifyKnobs
 	if k.DropRate > 0 && a.rng.Float64() < k.DropRate {
 		a.stats.NotificationsDropped++
 		return
 	}
-	body := a.orderChangeLocked(o, "OrderStatusChange", "Order status changed to "+amazonV0Status[o.Status])
+	body := a.orderChangeLocked(o, changeType, reason)
 	n := 1
 	if k.DuplicateRate > 0 && a.rng.Float64() < k.DuplicateRate {
 		n = 2
@@ -111,9 +120,11 @@ func (a *Amazon) orderChangeLocked(o *AmazonOrder, changeType, reason string) []
 		items = append(items, map[string]any{
 			"OrderItemId": it.OrderItemID, "SellerSKU": it.SellerSKU, "SupplySourceId": nil,
 			"OrderItemStatus": st, "Quantity": it.Quantity, "QuantityShipped": it.Shipped,
-			"IsBuyerRequestedCancel": false,
+			"IsBuyerRequestedCancel": it.CancelRequester == AmazonCancelByBuyer,
 		})
 	}
+	// v0 OrderPrograms spellings; a replacement order is flagged by the
+	// "Replacement" program (OrderType has no replacement value).
 	programs := []string{}
 	for _, p := range o.Programs {
 		switch p {
@@ -124,6 +135,9 @@ func (a *Amazon) orderChangeLocked(o *AmazonOrder, changeType, reason string) []
 		case "PREMIUM":
 			programs = append(programs, "Premium")
 		}
+	}
+	if o.ReplacementOf != "" {
+		programs = append(programs, "Replacement")
 	}
 	fulfillment := "MFN"
 	if o.FulfilledBy == "AMAZON" {
@@ -144,7 +158,11 @@ func (a *Amazon) orderChangeLocked(o *AmazonOrder, changeType, reason string) []
 	}
 	if fulfillment == "MFN" {
 		summary["LatestShipDate"] = amzMillis(o.ShipBy)
-		summary["LatestDeliveryDate"] = amzMillis(o.DeliverBy)
+		// "Returned only for seller-fulfilled orders that do not have a
+		// PendingAvailability, Pending, or Canceled status."
+		if o.Status != AmazonPending && o.Status != AmazonCancelled {
+			summary["LatestDeliveryDate"] = amzMillis(o.DeliverBy)
+		}
 	}
 	msg := map[string]any{
 		"NotificationVersion": "1.0",

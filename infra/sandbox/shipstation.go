@@ -49,6 +49,10 @@ type shipStation struct {
 
 	created, updated, rejected int64
 
+	// Account tags, in creation order.
+	tags    []SSTag
+	nextTag int64
+
 	// Shipments, by ascending shipmentId.
 	shipments       []*SSShipment
 	shipByID        map[int64]*SSShipment
@@ -104,6 +108,8 @@ func newShipStation(s *Sandbox) *shipStation {
 		whBatch:         s.opts.WarehouseBatches,
 		whRNG:           rand.New(rand.NewPCG(s.opts.Seed, 0x7761726568)), // "wareh"
 		whPending:       map[string]bool{},
+		tags:            DefaultShipStationTags(),
+		nextTag:         41101,
 	}
 }
 
@@ -333,6 +339,55 @@ func (s *Sandbox) SetShipStationOrderStatus(orderKey, status string) error {
 	return nil
 }
 
+// ShipStationTags returns the account's tags in creation order (GET
+// /accounts/listtags shows the same list).
+func (s *Sandbox) ShipStationTags() []SSTag {
+	ss := s.ss
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return append([]SSTag{}, ss.tags...)
+}
+
+// AddShipStationTag creates an account tag, as a person does in
+// ShipStation's Settings → Tags. Names are unique regardless of case; an
+// empty color gets a default.
+func (s *Sandbox) AddShipStationTag(name, color string) (SSTag, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return SSTag{}, errors.New("sandbox: empty tag name")
+	}
+	if color == "" {
+		color = "#999999"
+	}
+	ss := s.ss
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	for _, t := range ss.tags {
+		if strings.EqualFold(t.Name, name) {
+			return SSTag{}, fmt.Errorf("sandbox: a tag named %q exists (id %d)", t.Name, t.TagID)
+		}
+	}
+	t := SSTag{TagID: ss.nextTag, Name: name, Color: color}
+	ss.nextTag++
+	ss.tags = append(ss.tags, t)
+	return t, nil
+}
+
+// RemoveShipStationTag deletes the account tag named name (any case); it
+// reports whether there was one. Orders keep the tag ids they carry.
+func (s *Sandbox) RemoveShipStationTag(name string) bool {
+	ss := s.ss
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	for i, t := range ss.tags {
+		if strings.EqualFold(t.Name, strings.TrimSpace(name)) {
+			ss.tags = append(ss.tags[:i], ss.tags[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
 // DuplicateGroup is a set of ShipStation orders that represent the same
 // order: same orderNumber and storeId, or same source order.
 type DuplicateGroup struct {
@@ -423,6 +478,7 @@ func (ss *shipStation) handler() http.Handler {
 	api.HandleFunc("POST /orders/createorders", ss.createOrders)
 	api.HandleFunc("GET /orders", ss.listOrders)
 	api.HandleFunc("GET /orders/{orderId}", ss.getOrder)
+	api.HandleFunc("GET /accounts/listtags", ss.listTags)
 	api.HandleFunc("GET /shipments", ss.listShipments)
 	api.HandleFunc("POST /webhooks/subscribe", ss.subscribeHook)
 	api.HandleFunc("GET /webhooks", ss.listHooks)
@@ -597,6 +653,15 @@ func (ss *shipStation) createOrders(w http.ResponseWriter, r *http.Request) {
 		}
 		out.Results = append(out.Results, res)
 	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// listTags serves GET /accounts/listtags: a bare JSON array of
+// {tagId, name, color}, [] when the account has none.
+func (ss *shipStation) listTags(w http.ResponseWriter, r *http.Request) {
+	ss.mu.Lock()
+	out := append([]SSTag{}, ss.tags...)
+	ss.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 }
 

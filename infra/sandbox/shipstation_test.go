@@ -641,3 +641,104 @@ func TestBadInputNeverPanics(t *testing.T) {
 		}
 	}
 }
+
+func TestSSTags(t *testing.T) {
+	e := newEnv(t, Options{})
+	// The V1 shape: a bare array of {tagId, name, color}.
+	r := e.ssDo("GET", "/accounts/listtags", nil)
+	if r.status != 200 || r.header.Get("X-Rate-Limit-Remaining") == "" {
+		t.Fatalf("listtags: %d %s", r.status, r.body)
+	}
+	var raw []map[string]any
+	r.json(t, &raw)
+	if len(raw) != 3 {
+		t.Fatalf("default tags %s", r.body)
+	}
+	for _, tag := range raw {
+		if len(tag) != 3 {
+			t.Errorf("tag fields %v", tag)
+		}
+		if _, ok := tag["tagId"].(float64); !ok {
+			t.Errorf("tagId %v", tag["tagId"])
+		}
+		if _, ok := tag["name"].(string); !ok {
+			t.Errorf("name %v", tag["name"])
+		}
+		if c, ok := tag["color"].(string); !ok || !regexp.MustCompile(`^#[0-9A-F]{6}$`).MatchString(c) {
+			t.Errorf("color %v", tag["color"])
+		}
+	}
+	var tags []SSTag
+	r.json(t, &tags)
+	var names []string
+	for _, tag := range tags {
+		names = append(names, tag.Name)
+	}
+	if strings.Join(names, ",") != "Prime,Business,Cancel requested" {
+		t.Errorf("default tag names %v", names)
+	}
+	if got := e.sb.ShipStationTags(); len(got) != 3 || got[0] != tags[0] || got[2] != tags[2] {
+		t.Errorf("ShipStationTags %+v, listtags %+v", got, tags)
+	}
+
+	// A person adds and removes tags.
+	gift, err := e.sb.AddShipStationTag("Gift", "#00FF00")
+	if err != nil || gift.TagID == 0 || gift.Name != "Gift" {
+		t.Fatalf("add: %+v %v", gift, err)
+	}
+	if _, err := e.sb.AddShipStationTag("gift", ""); err == nil {
+		t.Error("duplicate name (other case) accepted")
+	}
+	if _, err := e.sb.AddShipStationTag(" ", ""); err == nil {
+		t.Error("empty name accepted")
+	}
+	if !e.sb.RemoveShipStationTag("cancel REQUESTED") || e.sb.RemoveShipStationTag("Cancel requested") {
+		t.Error("remove")
+	}
+	r = e.ssDo("GET", "/accounts/listtags", nil)
+	tags = nil
+	r.json(t, &tags)
+	if len(tags) != 3 || tags[2] != gift {
+		t.Errorf("after add/remove %+v", tags)
+	}
+	for _, tag := range e.sb.ShipStationTags() {
+		e.sb.RemoveShipStationTag(tag.Name)
+	}
+	if r := e.ssDo("GET", "/accounts/listtags", nil); strings.TrimSpace(string(r.body)) != "[]" {
+		t.Errorf("no tags: %s", r.body)
+	}
+	if r := do(t, newReq(t, "GET", e.ss.URL+"/accounts/listtags", nil)); r.status != 401 {
+		t.Errorf("no auth: %d", r.status)
+	}
+}
+
+func TestSSOrderTagIDsRoundTrip(t *testing.T) {
+	e := newEnv(t, Options{})
+	body := ssOrderBody("300", "amazon:amz:300")
+	body["tagIds"] = []int64{41001, 41003}
+	r := e.ssDo("POST", "/orders/createorders", []any{body})
+	var res createOrdersResp
+	r.json(t, &res)
+	if r.status != 200 || res.HasErrors {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	if o, ok := e.sb.ShipStationOrder("amazon:amz:300"); !ok || fmt.Sprint(o.TagIDs) != "[41001 41003]" {
+		t.Errorf("stored tagIds %v", o.TagIDs)
+	}
+	var one SSOrder
+	e.ssDo("GET", fmt.Sprintf("/orders/%d", res.Results[0].OrderID), nil).json(t, &one)
+	if fmt.Sprint(one.TagIDs) != "[41001 41003]" {
+		t.Errorf("GET /orders/{id} tagIds %v", one.TagIDs)
+	}
+	var page struct{ Orders []SSOrder }
+	e.ssDo("GET", "/orders?orderNumber=300", nil).json(t, &page)
+	if len(page.Orders) != 1 || fmt.Sprint(page.Orders[0].TagIDs) != "[41001 41003]" {
+		t.Errorf("GET /orders tagIds %+v", page.Orders)
+	}
+	// createorder is a full replace: an update without tags clears them.
+	delete(body, "tagIds")
+	e.ssDo("POST", "/orders/createorders", []any{body})
+	if o, _ := e.sb.ShipStationOrder("amazon:amz:300"); o.TagIDs != nil {
+		t.Errorf("tagIds after update %v", o.TagIDs)
+	}
+}

@@ -341,3 +341,22 @@ func weightUnitsCode(units string) int {
 		return 1
 	}
 }
+
+// SSTag is a ShipStation V1 account tag, as GET /accounts/listtags
+// returns it. Orders name their tags by TagID (tagIds).
+type SSTag struct {
+	TagID int64  `json:"tagId"`
+	Name  string `json:"name"`
+	Color string `json:"color"`
+}
+
+// DefaultShipStationTags are the tags a sandbox account starts with: the
+// ones shiprelay puts on Amazon orders ("Prime", "Business", "Cancel
+// requested"). Their ids are fixed, so tests and demos can rely on them.
+func DefaultShipStationTags() []SSTag {
+	return []SSTag{
+		{TagID: 41001, Name: "Prime", Color: "#00A8E1"},
+		{TagID: 41002, Name: "Business", Color: "#232F3E"},
+		{TagID: 41003, Name: "Cancel requested", Color: "#D0021B"},
+	}
+}

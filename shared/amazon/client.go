@@ -90,6 +90,17 @@ type Client struct {
 	BudgetKey string
 	// MaxWait is the longest a request sleeps for budget.
 	MaxWait time.Duration
+	// Limits overrides the usage plan of some operations (a sandbox sped
+	// up for demos); operations not in it keep the published Limits.
+	Limits map[string]ratelimit.Limit
+}
+
+// limit returns op's usage plan: the override, else the published one.
+func (c *Client) limit(op string) ratelimit.Limit {
+	if l, ok := c.Limits[op]; ok {
+		return l
+	}
+	return Limits[op]
 }
 
 func (c *Client) base() (string, error) {
@@ -142,23 +153,24 @@ func (c *Client) caller(op, tok string) *httpapi.Caller {
 		HTTP:      hc,
 		Budget:    c.Budget,
 		BudgetKey: key,
-		Limit:     Limits[op],
+		Limit:     c.limit(op),
 		MaxWait:   c.MaxWait,
 		Authorize: func(r *http.Request) { r.Header.Set("x-amz-access-token", tok) },
-		Classify:  classifier(op),
+		Classify:  classifier(c.limit(op)),
 		Message:   vendorMessage,
 	}
 }
 
-// classifier classifies a non-2xx response of op: a 429 (QuotaExceeded,
-// no Retry-After) asks for one token's worth of the operation's rate.
-func classifier(op string) func(*http.Response) (errs.Kind, time.Duration) {
+// classifier classifies a non-2xx response of an operation with usage plan
+// lim: a 429 (QuotaExceeded, no Retry-After) asks for one token's worth of
+// the operation's rate.
+func classifier(lim ratelimit.Limit) func(*http.Response) (errs.Kind, time.Duration) {
 	return func(resp *http.Response) (errs.Kind, time.Duration) {
 		if resp.StatusCode == http.StatusTooManyRequests {
 			if d := httpapi.RetryAfter(resp.Header); d > 0 {
 				return errs.Transient, d
 			}
-			return errs.Transient, ThrottleWait(op)
+			return errs.Transient, throttleWait(lim)
 		}
 		return httpapi.StatusKind(resp.StatusCode), 0
 	}
@@ -166,9 +178,10 @@ func classifier(op string) func(*http.Response) (errs.Kind, time.Duration) {
 
 // ThrottleWait is how long to wait after a 429 of op: the time its bucket
 // takes to refill one request.
-func ThrottleWait(op string) time.Duration {
-	lim, ok := Limits[op]
-	if !ok || lim.Rate <= 0 {
+func ThrottleWait(op string) time.Duration { return throttleWait(Limits[op]) }
+
+func throttleWait(lim ratelimit.Limit) time.Duration {
+	if lim.Rate <= 0 {
 		return time.Minute
 	}
 	return time.Duration(float64(time.Second) / lim.Rate)
@@ -201,23 +214,29 @@ var orderIDPattern = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
 
 // Order is the part of a v2026-01-01 order shiprelay reads.
 type Order struct {
-	OrderID         string         `json:"orderId"`
-	CreatedTime     time.Time      `json:"createdTime"`
-	LastUpdatedTime time.Time      `json:"lastUpdatedTime"`
-	Programs        []string       `json:"programs,omitempty"`
-	SalesChannel    SalesChannel   `json:"salesChannel"`
-	Buyer           *Buyer         `json:"buyer,omitempty"`     // includedData=BUYER; see wire_extra.go
-	Recipient       *Recipient     `json:"recipient,omitempty"` // includedData=RECIPIENT
-	Proceeds        *OrderProceeds `json:"proceeds,omitempty"`  // includedData=PROCEEDS
-	Fulfillment     *Fulfillment   `json:"fulfillment,omitempty"`
-	OrderItems      []OrderItem    `json:"orderItems"`
-	Packages        []OrderPackage `json:"packages,omitempty"`
+	OrderID string `json:"orderId"`
+	// OrderAliases are other ids of the order (SELLER_ORDER_ID).
+	OrderAliases    []OrderAlias `json:"orderAliases,omitempty"`
+	CreatedTime     time.Time    `json:"createdTime"`
+	LastUpdatedTime time.Time    `json:"lastUpdatedTime"`
+	Programs        []string     `json:"programs,omitempty"`
+	// AssociatedOrders names the order a replacement or exchange replaces.
+	AssociatedOrders []AssociatedOrder `json:"associatedOrders,omitempty"`
+	SalesChannel     SalesChannel      `json:"salesChannel"`
+	Buyer            *Buyer            `json:"buyer,omitempty"`     // includedData=BUYER; see wire_extra.go
+	Recipient        *Recipient        `json:"recipient,omitempty"` // includedData=RECIPIENT
+	Proceeds         *OrderProceeds    `json:"proceeds,omitempty"`  // includedData=PROCEEDS
+	Tax              *OrderTax         `json:"tax,omitempty"`       // includedData=TAX
+	Fulfillment      *Fulfillment      `json:"fulfillment,omitempty"`
+	OrderItems       []OrderItem       `json:"orderItems"`
+	Packages         []OrderPackage    `json:"packages,omitempty"`
 }
 
 // SalesChannel is where the order was placed.
 type SalesChannel struct {
-	ChannelName   string `json:"channelName"`
-	MarketplaceID string `json:"marketplaceId,omitempty"`
+	ChannelName     string `json:"channelName"`
+	MarketplaceID   string `json:"marketplaceId,omitempty"`
+	MarketplaceName string `json:"marketplaceName,omitempty"`
 }
 
 // Fulfillment is an order's fulfilment status and windows.
@@ -243,7 +262,9 @@ type OrderItem struct {
 	// VALUE_ADD_SERVICE line, e.g. an installation, is not physical).
 	AssociatedOrderItems []AssociatedOrderItem `json:"associatedOrderItems,omitempty"`
 	Product              ItemProduct           `json:"product"`
-	Fulfillment          *ItemFulfillment      `json:"fulfillment,omitempty"`
+	// Cancellation is a cancellation asked for or done (includedData=CANCELLATION).
+	Cancellation *ItemCancellation `json:"cancellation,omitempty"`
+	Fulfillment  *ItemFulfillment  `json:"fulfillment,omitempty"`
 }
 
 // ItemProduct is the product of a line.
@@ -266,10 +287,12 @@ type Money struct {
 	CurrencyCode string `json:"currencyCode"`
 }
 
-// ItemFulfillment is how much of a line has shipped.
+// ItemFulfillment is how much of a line has shipped and how it ships.
 type ItemFulfillment struct {
 	QuantityFulfilled   int `json:"quantityFulfilled"`
 	QuantityUnfulfilled int `json:"quantityUnfulfilled"`
+	// Shipping carries the line's IOSS number (includedData=FULFILLMENT).
+	Shipping *ItemShipping `json:"shipping,omitempty"`
 }
 
 // OrderPackage is a package already confirmed on a merchant-fulfilled order.

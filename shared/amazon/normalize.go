@@ -16,13 +16,54 @@ const (
 	ItemIdentifierASIN = "asin"
 )
 
-// Program and tag words.
+// Amazon's words the normaliser reads.
 const (
-	programPrime    = "PRIME"
-	programBusiness = "AMAZON_BUSINESS"
-	TagPrime        = "Prime"
-	TagBusiness     = "Business"
+	programPrime       = "PRIME"
+	programBusiness    = "AMAZON_BUSINESS"
+	aliasSellerOrderID = "SELLER_ORDER_ID"
+	assocReplacement   = "REPLACEMENT_ORIGINAL_ID"
+	assocExchange      = "EXCHANGE_ORIGINAL_ID"
+	entityBuyer        = "BUYER"
+	requesterBuyer     = "BUYER"
 )
+
+// Tags Normalize puts on orders (order.Order.Tags); the push resolves them
+// to the ShipStation account's tags of the same name.
+const (
+	// TagPrime marks a seller-fulfilled Prime order.
+	TagPrime = "Prime"
+	// TagBusiness marks an Amazon Business order.
+	TagBusiness = "Business"
+	// TagCancelRequested marks an order held because the buyer asked to
+	// cancel it.
+	TagCancelRequested = "Cancel requested"
+)
+
+// Custom field sources: the order attributes NormalizeOptions.CustomFields
+// can put into ShipStation's customField1..3 (the names of
+// config.AmazonCustomFieldSources).
+const (
+	// FieldOrderID is the Amazon order id.
+	FieldOrderID = "orderId"
+	// FieldSellerOrderID is the seller's own order id (orderAliases
+	// SELLER_ORDER_ID).
+	FieldSellerOrderID = "sellerOrderId"
+	// FieldPurchaseOrderNumber is the PO number a business buyer entered
+	// (buyer.buyerPurchaseOrderNumber): business data, not PII.
+	FieldPurchaseOrderNumber = "purchaseOrderNumber"
+	// FieldMarketplaceID is salesChannel.marketplaceId.
+	FieldMarketplaceID = "marketplaceId"
+	// FieldServiceLevel is fulfillment.fulfillmentServiceLevel.
+	FieldServiceLevel = "serviceLevel"
+	// FieldIOSS is the order's IOSS numbers, joined with ", ".
+	FieldIOSS = "ioss"
+	// FieldReplacementOf is the Amazon id of the order a replacement or
+	// exchange order replaces.
+	FieldReplacementOf = "replacementOf"
+)
+
+// TaxKindIOSS is the order.TaxID kind of an Import One-Stop Shop number.
+const TaxKindIOSS = "IOSS"
 
 // NormalizeOptions are a store's Amazon import settings.
 type NormalizeOptions struct {
@@ -34,6 +75,14 @@ type NormalizeOptions struct {
 	ItemIdentifier string
 	// ConditionNote adds the seller's condition note to the item options.
 	ConditionNote bool
+	// CustomFields names, for customField1..3 in turn, the attribute that
+	// fills it (one of the Field* sources; "" leaves it empty).
+	CustomFields [3]string
+	// TaxIDsTo is where the ShipStation order carries tax ids
+	// ("internalNotes", "customField1".."customField3"). Normalize does not
+	// apply it (buyer tax ids live in order.Personal): it is carried for
+	// the push, which passes it on as shipstation.Target.TaxIDsTo.
+	TaxIDsTo string
 }
 
 // Normalize builds the canonical order from an Orders API v2026-01-01 order
@@ -59,8 +108,31 @@ type NormalizeOptions struct {
 //   - Money is parsed with order.ParseDecimal and stays in the marketplace
 //     currency; all amounts must share one currency. Total is
 //     proceeds.grandTotal when present, else the sum of the lines.
-//   - Tags: "Prime" for PRIME, "Business" for AMAZON_BUSINESS. ShipBy and
-//     DeliverBy are the latest ship/delivery times.
+//   - Tags: TagPrime for PRIME, TagBusiness for AMAZON_BUSINESS (which
+//     also sets Business). ShipBy and DeliverBy are the latest
+//     ship/delivery times.
+//   - Replacement and exchange orders (associatedOrders
+//     REPLACEMENT_ORIGINAL_ID or EXCHANGE_ORIGINAL_ID): ReplacementOf is
+//     the ledger id of the original order, order.NewID(Amazon, storeID,
+//     originalId), and InternalNotes says "Replacement for Amazon order
+//     <originalId>" (with " (exchange)" for an exchange).
+//   - Buyer cancellation requests: when any line carries a
+//     cancellation.cancellationRequest from the BUYER and the order is
+//     imported and neither shipped nor cancelled, the order is held:
+//     CancelRequested is set, Status is order.OnHold and it is tagged
+//     TagCancelRequested. (Needs includedData=CANCELLATION.)
+//   - Tax ids: the lines' IOSS numbers
+//     (fulfillment.shipping.internationalShipping.iossNumber, Amazon's own
+//     registration, not buyer data) become TaxIDs of kind TaxKindIOSS, once
+//     each. The buyer's tax registrations (tax.taxRegistrations with
+//     entityType BUYER, includedData=TAX) are buyer data: they go to
+//     Personal.TaxIDs with their taxRegistrationType as kind, never for
+//     Amazon-fulfilled orders. Merchant and marketplace registrations are
+//     not kept. opts.TaxIDsTo is not applied here.
+//   - CustomFields[i] is filled from the source opts.CustomFields[i] names
+//     (see the Field* constants); an attribute the order lacks leaves it
+//     empty and an unknown source name is an error. ShipStation documents
+//     no length limit for customField1..3, so values are not cut.
 //   - One ship group (Key ""): city, state, postal code, ISO country and
 //     residential flag in order.Address (also used as BillTo, which Amazon
 //     does not send); name, company, street lines and phone in Personal,
@@ -212,7 +284,51 @@ func (n *normalizer) build(storeID string, o *Order, opts NormalizeOptions) (ord
 		out.Tags = append(out.Tags, TagPrime)
 	}
 	if slices.Contains(o.Programs, programBusiness) {
+		out.Business = true
 		out.Tags = append(out.Tags, TagBusiness)
+	}
+
+	// Replacement or exchange of another order: the first one named wins.
+	var replaced string
+	for i, a := range o.AssociatedOrders {
+		if a.AssociationType != assocReplacement && a.AssociationType != assocExchange {
+			continue
+		}
+		field := fmt.Sprintf("associatedOrders[%d].orderId", i)
+		switch {
+		case replaced != "":
+		case a.OrderID == "":
+			n.fail(field, "is empty")
+		case !orderIDPattern.MatchString(a.OrderID):
+			n.fail(field, "is malformed")
+		default:
+			replaced = a.OrderID
+			if rid, err := order.NewID(order.Amazon, storeID, replaced); err == nil {
+				out.ReplacementOf = rid
+			}
+			out.InternalNotes = "Replacement for Amazon order " + replaced
+			if a.AssociationType == assocExchange {
+				out.InternalNotes += " (exchange)"
+			}
+		}
+	}
+
+	// A buyer's cancellation request holds an open order.
+	if disp == order.Import && status != order.Shipped && status != order.Cancelled && buyerAskedToCancel(o) {
+		out.CancelRequested = true
+		out.Status = order.OnHold
+		out.Tags = append(out.Tags, TagCancelRequested)
+	}
+
+	// IOSS numbers (Amazon's, not the buyer's), once each.
+	var ioss []string
+	for _, li := range o.OrderItems {
+		if lf := li.Fulfillment; lf != nil && lf.Shipping != nil && lf.Shipping.InternationalShipping != nil {
+			if v := strings.TrimSpace(lf.Shipping.InternationalShipping.IossNumber); v != "" && !slices.Contains(ioss, v) {
+				ioss = append(ioss, v)
+				out.TaxIDs = append(out.TaxIDs, order.TaxID{Kind: TaxKindIOSS, Number: v})
+			}
+		}
 	}
 
 	// Lines: physical only.
@@ -309,9 +425,20 @@ func (n *normalizer) build(storeID string, o *Order, opts NormalizeOptions) (ord
 	out.BillTo = group.ShipTo
 	out.BillTo.Residential = nil
 
+	// Custom fields.
+	for i, src := range opts.CustomFields {
+		v, ok := customField(o, src, replaced, ioss)
+		if !ok {
+			n.fail(fmt.Sprintf("opts.CustomFields[%d]", i), "unknown source %q", src)
+			continue
+		}
+		out.CustomFields[i] = v
+	}
+
 	// Buyer data: never for FBA; absent data is not an error.
-	if !byAmazon && (o.Buyer != nil || addr != nil) {
-		p := &order.Personal{}
+	buyerTax := buyerTaxIDs(o.Tax)
+	if !byAmazon && (o.Buyer != nil || addr != nil || len(buyerTax) > 0) {
+		p := &order.Personal{TaxIDs: buyerTax}
 		if b := o.Buyer; b != nil {
 			p.BillTo = order.Contact{Name: b.BuyerName, Company: b.BuyerCompanyName, Email: b.BuyerEmail}
 			p.Email = b.BuyerEmail
@@ -330,6 +457,74 @@ func (n *normalizer) build(storeID string, o *Order, opts NormalizeOptions) (ord
 		out.Personal = p
 	}
 	return out, disp
+}
+
+// customField returns the value of a custom field source; ok is false for
+// an unknown source.
+func customField(o *Order, src, replaced string, ioss []string) (string, bool) {
+	switch src {
+	case "":
+		return "", true
+	case FieldOrderID:
+		return o.OrderID, true
+	case FieldSellerOrderID:
+		for _, a := range o.OrderAliases {
+			if a.AliasType == aliasSellerOrderID {
+				if v := strings.TrimSpace(a.AliasID); v != "" {
+					return v, true
+				}
+			}
+		}
+		return "", true
+	case FieldPurchaseOrderNumber:
+		if o.Buyer == nil {
+			return "", true
+		}
+		return strings.TrimSpace(o.Buyer.BuyerPurchaseOrderNumber), true
+	case FieldMarketplaceID:
+		return o.SalesChannel.MarketplaceID, true
+	case FieldServiceLevel:
+		if o.Fulfillment == nil {
+			return "", true
+		}
+		return o.Fulfillment.FulfillmentServiceLevel, true
+	case FieldIOSS:
+		return strings.Join(ioss, ", "), true
+	case FieldReplacementOf:
+		return replaced, true
+	}
+	return "", false
+}
+
+// buyerAskedToCancel reports whether any line carries a buyer's
+// cancellation request.
+func buyerAskedToCancel(o *Order) bool {
+	for _, li := range o.OrderItems {
+		if c := li.Cancellation; c != nil && c.CancellationRequest != nil &&
+			strings.EqualFold(strings.TrimSpace(c.CancellationRequest.Requester), requesterBuyer) {
+			return true
+		}
+	}
+	return false
+}
+
+// buyerTaxIDs returns the buyer's tax registrations (buyer data), once each.
+func buyerTaxIDs(t *OrderTax) []order.TaxID {
+	if t == nil {
+		return nil
+	}
+	var out []order.TaxID
+	for _, r := range t.TaxRegistrations {
+		num := strings.TrimSpace(r.TaxRegistrationNumber)
+		if r.EntityType != entityBuyer || num == "" {
+			continue
+		}
+		id := order.TaxID{Kind: firstNonEmpty(r.TaxRegistrationType, "Tax ID"), Number: num}
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // pick returns the identifier chosen by ident, falling back to the other.

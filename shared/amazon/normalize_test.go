@@ -2,10 +2,12 @@ package amazon
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/shiprelay/shiprelay/shared/config"
 	"github.com/shiprelay/shiprelay/shared/order"
 )
 
@@ -341,5 +343,372 @@ func TestNormalizeFixture(t *testing.T) {
 	out, d := mustNormalize(t, body.Order, NormalizeOptions{})
 	if d != order.Import || out.Status != order.AwaitingShipment || out.Total != "31.98" || out.Personal != nil {
 		t.Errorf("%v %q total %q", d, out.Status, out.Total)
+	}
+}
+
+// euOrder is a merchant-fulfilled Amazon Business order shipped from outside
+// the EU: IOSS numbers on its lines, the buyer's VAT registration, a seller
+// order id alias and a PO number, as getOrder returns it with includedData
+// BUYER,RECIPIENT,FULFILLMENT,PROCEEDS,TAX,CANCELLATION.
+const euOrder = `{
+  "orderId": "305-1111111-3333333",
+  "orderAliases": [{"aliasId": "SO-2026-0042", "aliasType": "SELLER_ORDER_ID"}],
+  "createdTime": "2026-11-21T09:02:11Z",
+  "lastUpdatedTime": "2026-11-21T14:35:40Z",
+  "programs": ["AMAZON_BUSINESS"],
+  "salesChannel": {"channelName": "AMAZON", "marketplaceId": "A1PA6795UKMFR9", "marketplaceName": "Amazon.de"},
+  "buyer": {"buyerName": "Greta Gruber", "buyerEmail": "xyz789@marketplace.amazon.de",
+    "buyerCompanyName": "Gruber Werkzeug GmbH", "buyerPurchaseOrderNumber": "PO-7781"},
+  "recipient": {"deliveryAddress": {
+    "name": "Greta Gruber", "companyName": "Gruber Werkzeug GmbH", "addressLine1": "Hauptstrasse 5",
+    "city": "Berlin", "postalCode": "10115", "countryCode": "DE", "phone": "+49 30 1234567", "addressType": "COMMERCIAL"}},
+  "proceeds": {"grandTotal": {"amount": "119.00", "currencyCode": "EUR"}},
+  "tax": {"taxRegistrations": [
+    {"entityType": "BUYER", "legalName": "Gruber Werkzeug GmbH", "taxRegistrationType": "VAT", "taxRegistrationNumber": "DE811907980",
+     "taxRegistrationAddress": {"name": "Greta Gruber", "addressLine1": "Hauptstrasse 5", "city": "Berlin", "countryCode": "DE"}},
+    {"entityType": "MARKETPLACE", "taxRegistrationType": "VAT", "taxRegistrationNumber": "DE814584193"},
+    {"entityType": "MERCHANT", "legalName": "Seller Ltd"}
+  ]},
+  "fulfillment": {"fulfillmentStatus": "UNSHIPPED", "fulfilledBy": "MERCHANT", "fulfillmentServiceLevel": "STANDARD"},
+  "orderItems": [
+    {"orderItemId": "50000000000001", "quantityOrdered": 1,
+     "product": {"asin": "B000TOOL01", "title": "Torque wrench", "sellerSku": "TW-1",
+       "price": {"unitPrice": {"amount": "79.00", "currencyCode": "EUR"}}},
+     "fulfillment": {"quantityFulfilled": 0, "quantityUnfulfilled": 1,
+       "shipping": {"internationalShipping": {"iossNumber": "IM2760000742"}}}},
+    {"orderItemId": "50000000000002", "quantityOrdered": 2,
+     "product": {"asin": "B000TOOL02", "title": "Socket set", "sellerSku": "SS-2",
+       "price": {"unitPrice": {"amount": "20.00", "currencyCode": "EUR"}}},
+     "fulfillment": {"quantityFulfilled": 0, "quantityUnfulfilled": 2,
+       "shipping": {"internationalShipping": {"iossNumber": "IM2760000742"}}}}
+  ]
+}`
+
+// euPII is every piece of buyer data in euOrder.
+var euPII = []string{"Greta", "Gruber", "xyz789", "Hauptstrasse", "1234567", "DE811907980"}
+
+// assertNoPII fails when the non-personal part of o (what the ledger keeps
+// after redaction) carries any of pii.
+func assertNoPII(t *testing.T, o order.Order, pii []string) {
+	t.Helper()
+	raw, err := json.Marshal(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range pii {
+		if strings.Contains(string(raw), v) {
+			t.Errorf("order JSON carries PII %q: %s", v, raw)
+		}
+	}
+}
+
+func TestNormalizeBusinessFlagAndTag(t *testing.T) {
+	out, d := mustNormalize(t, decode(t, euOrder, nil), NormalizeOptions{})
+	if d != order.Import || out.Status != order.AwaitingShipment || !out.Business {
+		t.Errorf("disposition %v status %q business %v", d, out.Status, out.Business)
+	}
+	if len(out.Tags) != 1 || out.Tags[0] != TagBusiness {
+		t.Errorf("tags %v", out.Tags)
+	}
+	if err := out.Validate(); err != nil {
+		t.Error(err)
+	}
+	// Prime and Business together: both tags, in program order.
+	out, _ = mustNormalize(t, decode(t, euOrder, func(o *Order) { o.Programs = []string{"PRIME", "AMAZON_BUSINESS"} }), NormalizeOptions{})
+	if !out.Business || strings.Join(out.Tags, ",") != "Prime,Business" {
+		t.Errorf("business %v tags %v", out.Business, out.Tags)
+	}
+	// A consumer order is not a business order.
+	out, _ = mustNormalize(t, decode(t, primeOrder, nil), NormalizeOptions{})
+	if out.Business {
+		t.Error("Prime consumer order flagged as business")
+	}
+	assertNoPII(t, out, []string{"Jane", "Main St", "555-0100", "abc123@"})
+}
+
+func TestNormalizeCustomFields(t *testing.T) {
+	repl := func(o *Order) {
+		o.AssociatedOrders = []AssociatedOrder{{OrderID: "305-9999999-0000000", AssociationType: "REPLACEMENT_ORIGINAL_ID"}}
+		o.OrderItems[1].Fulfillment.Shipping.InternationalShipping.IossNumber = "IM2760000999"
+	}
+	for src, want := range map[string]string{
+		"":                       "",
+		FieldOrderID:             "305-1111111-3333333",
+		FieldSellerOrderID:       "SO-2026-0042",
+		FieldPurchaseOrderNumber: "PO-7781",
+		FieldMarketplaceID:       "A1PA6795UKMFR9",
+		FieldServiceLevel:        "STANDARD",
+		FieldIOSS:                "IM2760000742, IM2760000999",
+		FieldReplacementOf:       "305-9999999-0000000",
+	} {
+		for slot := range 3 {
+			var opts NormalizeOptions
+			opts.CustomFields[slot] = src
+			out, _ := mustNormalize(t, decode(t, euOrder, repl), opts)
+			var wantFields [3]string
+			wantFields[slot] = want
+			if out.CustomFields != wantFields {
+				t.Errorf("source %q in slot %d: custom fields %q, want %q", src, slot, out.CustomFields, wantFields)
+			}
+		}
+	}
+
+	// All three at once.
+	out, _ := mustNormalize(t, decode(t, euOrder, nil), NormalizeOptions{CustomFields: [3]string{FieldOrderID, FieldPurchaseOrderNumber, FieldIOSS}})
+	if out.CustomFields != [3]string{"305-1111111-3333333", "PO-7781", "IM2760000742"} {
+		t.Errorf("custom fields %q", out.CustomFields)
+	}
+
+	// Attributes the order lacks leave the field empty; it is not an error.
+	bare := decode(t, euOrder, func(o *Order) {
+		o.OrderAliases = []OrderAlias{{AliasID: "X", AliasType: "OTHER"}}
+		o.Buyer = nil
+		o.OrderItems[0].Fulfillment.Shipping = nil
+		o.OrderItems[1].Fulfillment = nil
+		o.SalesChannel.MarketplaceID = ""
+	})
+	out, _ = mustNormalize(t, bare, NormalizeOptions{CustomFields: [3]string{FieldSellerOrderID, FieldPurchaseOrderNumber, FieldIOSS}})
+	if out.CustomFields != [3]string{} {
+		t.Errorf("missing attributes: %q", out.CustomFields)
+	}
+	out, _ = mustNormalize(t, bare, NormalizeOptions{CustomFields: [3]string{FieldMarketplaceID, FieldReplacementOf, ""}})
+	if out.CustomFields != [3]string{} {
+		t.Errorf("missing attributes: %q", out.CustomFields)
+	}
+
+	// An unknown source is an error naming the option.
+	_, d, err := Normalize("store-1", decode(t, euOrder, nil), NormalizeOptions{CustomFields: [3]string{"", "buyerName"}})
+	if err == nil || !strings.Contains(err.Error(), "opts.CustomFields[1]") || d != order.Ignore {
+		t.Errorf("unknown source: %v", err)
+	}
+}
+
+func TestNormalizeCustomFieldSourcesMatchConfig(t *testing.T) {
+	ours := []string{"", FieldOrderID, FieldSellerOrderID, FieldPurchaseOrderNumber, FieldMarketplaceID, FieldServiceLevel, FieldIOSS, FieldReplacementOf}
+	if got, want := strings.Join(ours, ","), strings.Join(config.AmazonCustomFieldSources, ","); got != want {
+		t.Errorf("sources %q, config has %q", got, want)
+	}
+	for _, src := range config.AmazonCustomFieldSources {
+		opts := NormalizeOptions{CustomFields: [3]string{src}}
+		if _, _, err := Normalize("store-1", decode(t, euOrder, nil), opts); err != nil {
+			t.Errorf("config source %q: %v", src, err)
+		}
+	}
+}
+
+func TestNormalizeReplacement(t *testing.T) {
+	for typ, note := range map[string]string{
+		"REPLACEMENT_ORIGINAL_ID": "Replacement for Amazon order 113-9999999-0000001",
+		"EXCHANGE_ORIGINAL_ID":    "Replacement for Amazon order 113-9999999-0000001 (exchange)",
+	} {
+		o := decode(t, primeOrder, func(o *Order) {
+			o.AssociatedOrders = []AssociatedOrder{
+				{OrderID: "113-5555555-0000000", AssociationType: "SOMETHING_ELSE"},
+				{OrderID: "113-9999999-0000001", AssociationType: typ},
+				{OrderID: "113-9999999-0000002", AssociationType: typ},
+			}
+		})
+		out, d := mustNormalize(t, o, NormalizeOptions{CustomFields: [3]string{FieldReplacementOf}})
+		if d != order.Import || out.ReplacementOf != "amazon:store-1:113-9999999-0000001" || out.InternalNotes != note {
+			t.Errorf("%s: replacement of %q, notes %q", typ, out.ReplacementOf, out.InternalNotes)
+		}
+		if out.CustomFields[0] != "113-9999999-0000001" {
+			t.Errorf("%s: custom field %q", typ, out.CustomFields[0])
+		}
+		if err := out.Validate(); err != nil {
+			t.Errorf("%s: %v", typ, err)
+		}
+	}
+
+	// An ordinary order.
+	out, _ := mustNormalize(t, decode(t, primeOrder, nil), NormalizeOptions{})
+	if out.ReplacementOf != "" || out.InternalNotes != "" {
+		t.Errorf("ordinary order: %q %q", out.ReplacementOf, out.InternalNotes)
+	}
+	// A malformed original id is an error naming the field.
+	for _, bad := range []string{"", "113/../x"} {
+		o := decode(t, primeOrder, func(o *Order) {
+			o.AssociatedOrders = []AssociatedOrder{{OrderID: bad, AssociationType: "REPLACEMENT_ORIGINAL_ID"}}
+		})
+		if _, _, err := Normalize("store-1", o, NormalizeOptions{}); err == nil || !strings.Contains(err.Error(), "associatedOrders[0].orderId") {
+			t.Errorf("original id %q: %v", bad, err)
+		}
+	}
+}
+
+func TestNormalizeTaxIDs(t *testing.T) {
+	out, _ := mustNormalize(t, decode(t, euOrder, nil), NormalizeOptions{TaxIDsTo: "customField2"})
+	// The IOSS number is Amazon's: it stays with the order, once.
+	if want := []order.TaxID{{Kind: TaxKindIOSS, Number: "IM2760000742"}}; !slices.Equal(out.TaxIDs, want) {
+		t.Errorf("order tax ids %+v, want %+v", out.TaxIDs, want)
+	}
+	// The buyer's VAT number is buyer data; the marketplace's and the
+	// merchant's registrations are not kept.
+	if out.Personal == nil {
+		t.Fatal("no personal data")
+	}
+	if want := []order.TaxID{{Kind: "VAT", Number: "DE811907980"}}; !slices.Equal(out.Personal.TaxIDs, want) {
+		t.Errorf("personal tax ids %+v, want %+v", out.Personal.TaxIDs, want)
+	}
+	// TaxIDsTo is not applied by Normalize: nothing lands in the notes or
+	// the custom fields.
+	if out.InternalNotes != "" || out.CustomFields != [3]string{} {
+		t.Errorf("notes %q custom fields %q", out.InternalNotes, out.CustomFields)
+	}
+	if err := out.Validate(); err != nil {
+		t.Error(err)
+	}
+	assertNoPII(t, out, append(euPII, "DE814584193", "Seller Ltd"))
+	if p := out.Personal; p.BillTo.Name != "Greta Gruber" || p.BillTo.Company != "Gruber Werkzeug GmbH" || p.ShipTo[""].Street1 != "Hauptstrasse 5" {
+		t.Errorf("personal %+v", p)
+	}
+
+	// Buyer tax data without buyer or recipient sections still is Personal.
+	out, _ = mustNormalize(t, decode(t, euOrder, func(o *Order) { o.Buyer, o.Recipient = nil, nil }), NormalizeOptions{})
+	if out.Personal == nil || len(out.Personal.TaxIDs) != 1 {
+		t.Errorf("personal %+v", out.Personal)
+	}
+	assertNoPII(t, out, euPII)
+
+	// Amazon-fulfilled orders never carry buyer data; the IOSS number stays.
+	fba := decode(t, euOrder, func(o *Order) {
+		o.Fulfillment.FulfilledBy = "AMAZON"
+		o.Fulfillment.FulfillmentStatus = "SHIPPED"
+	})
+	out, d := mustNormalize(t, fba, NormalizeOptions{ImportFBA: true})
+	if d != order.Import || out.Personal != nil || len(out.TaxIDs) != 1 {
+		t.Errorf("FBA: %v personal %+v tax ids %+v", d, out.Personal, out.TaxIDs)
+	}
+	assertNoPII(t, out, euPII)
+
+	// No tax data: nothing.
+	out, _ = mustNormalize(t, decode(t, primeOrder, nil), NormalizeOptions{})
+	if out.TaxIDs != nil || out.Personal.TaxIDs != nil {
+		t.Errorf("tax ids %+v %+v", out.TaxIDs, out.Personal.TaxIDs)
+	}
+}
+
+func TestNormalizeCancelRequested(t *testing.T) {
+	withRequest := func(status string) *Order {
+		return decode(t, primeOrder, func(o *Order) {
+			o.Fulfillment.FulfillmentStatus = status
+			o.OrderItems[1].Cancellation = &ItemCancellation{CancellationRequest: &CancellationRequest{Requester: "BUYER", CancelReason: "Changed mind"}}
+		})
+	}
+	out, d := mustNormalize(t, withRequest("UNSHIPPED"), NormalizeOptions{})
+	if d != order.Import || out.Status != order.OnHold || !out.CancelRequested || out.ChannelStatus != "UNSHIPPED" {
+		t.Errorf("unshipped: %v status %q cancel requested %v", d, out.Status, out.CancelRequested)
+	}
+	if strings.Join(out.Tags, ",") != TagPrime+","+TagCancelRequested {
+		t.Errorf("tags %v", out.Tags)
+	}
+	if err := out.Validate(); err != nil {
+		t.Error(err)
+	}
+	raw, _ := json.Marshal(out)
+	if !strings.Contains(string(raw), `"cancelRequested":true`) || strings.Contains(string(raw), "Changed mind") {
+		t.Errorf("order JSON %s", raw)
+	}
+	out, _ = mustNormalize(t, withRequest("PARTIALLY_SHIPPED"), NormalizeOptions{})
+	if out.Status != order.OnHold || !out.CancelRequested {
+		t.Errorf("partially shipped: %q %v", out.Status, out.CancelRequested)
+	}
+
+	// Too late (shipped) or already done (cancelled): no hold.
+	for status, want := range map[string]order.Status{"SHIPPED": order.Shipped, "CANCELLED": order.Cancelled} {
+		out, _ := mustNormalize(t, withRequest(status), NormalizeOptions{})
+		if out.Status != want || out.CancelRequested || slices.Contains(out.Tags, TagCancelRequested) {
+			t.Errorf("%s: status %q cancel requested %v tags %v", status, out.Status, out.CancelRequested, out.Tags)
+		}
+	}
+	// A pending order is not imported at all.
+	if out, d := mustNormalize(t, withRequest("PENDING"), NormalizeOptions{}); d != order.Ignore || out.CancelRequested {
+		t.Errorf("pending: %v %v", d, out.CancelRequested)
+	}
+	// An executed cancellation without a buyer request, or no cancellation: no hold.
+	o := decode(t, primeOrder, func(o *Order) {
+		o.OrderItems[0].Cancellation = &ItemCancellation{CancellationExecution: &CancellationExecution{CancelledBy: "MERCHANT"}}
+	})
+	if out, _ := mustNormalize(t, o, NormalizeOptions{}); out.Status != order.AwaitingShipment || out.CancelRequested {
+		t.Errorf("merchant cancellation: %q %v", out.Status, out.CancelRequested)
+	}
+}
+
+func TestNormalizeJapaneseAddressUnchanged(t *testing.T) {
+	// The whole address, as Amazon JP sends it, reaches Personal and the
+	// order byte for byte: no transliteration, no reordering, no trimming
+	// of full-width characters.
+	addr := &CustomerAddress{
+		Name:          "佐藤　花子",
+		CompanyName:   "株式会社サンプル",
+		AddressLine1:  "大阪府大阪市北区梅田３丁目１－１",
+		AddressLine2:  "サウスゲートビル１２Ｆ",
+		AddressLine3:  "受付気付",
+		City:          "大阪市北区",
+		StateOrRegion: "大阪府",
+		PostalCode:    "530-0001",
+		CountryCode:   "JP",
+		Phone:         "06-1234-5678",
+	}
+	o := decode(t, primeOrder, func(o *Order) {
+		o.Recipient.DeliveryAddress = addr
+		o.Proceeds = nil
+		for i := range o.OrderItems {
+			o.OrderItems[i].Product.Price.UnitPrice.CurrencyCode = "JPY"
+		}
+	})
+	out, _ := mustNormalize(t, o, NormalizeOptions{})
+	g := out.ShipGroups[0].ShipTo
+	if g.City != addr.City || g.State != addr.StateOrRegion || g.PostalCode != addr.PostalCode || g.Country != "JP" {
+		t.Errorf("address %+v", g)
+	}
+	want := order.Contact{Name: addr.Name, Company: addr.CompanyName, Street1: addr.AddressLine1, Street2: addr.AddressLine2,
+		Street3: addr.AddressLine3, Phone: addr.Phone, Email: "abc123@marketplace.amazon.com"}
+	if got := out.Personal.ShipTo[""]; got != want {
+		t.Errorf("contact %+v, want %+v", got, want)
+	}
+	assertNoPII(t, out, []string{"佐藤", "株式会社", "梅田", "サウスゲート", "受付", "06-1234"})
+}
+
+func TestNormalizeSpecExamples(t *testing.T) {
+	var spec struct {
+		Paths map[string]map[string]struct {
+			Responses map[string]struct {
+				Examples map[string]json.RawMessage `json:"examples"`
+			} `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(readShared(t, "specs", "amazon/orders_2026-01-01.json"), &spec); err != nil {
+		t.Fatal(err)
+	}
+	// searchOrders' example: a Prime Business replacement order, shipped,
+	// with a buyer's cancellation request that came too late.
+	var search SearchResult
+	if err := json.Unmarshal(spec.Paths["/orders/2026-01-01/orders"]["get"].Responses["200"].Examples["application/json"], &search); err != nil {
+		t.Fatal(err)
+	}
+	if len(search.Orders) == 0 {
+		t.Fatal("no example order")
+	}
+	out, _, err := Normalize("store-1", &search.Orders[0], NormalizeOptions{CustomFields: [3]string{FieldSellerOrderID, FieldReplacementOf, FieldMarketplaceID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.ReplacementOf != "amazon:store-1:123-4567890-1234566" || !out.Business || out.CancelRequested || out.Status != order.Shipped ||
+		out.CustomFields != [3]string{"SELLER-ORDER-2024-001", "123-4567890-1234566", "ATVPDKIKX0DER"} {
+		t.Errorf("search example: replacement %q business %v cancel %v status %q fields %q",
+			out.ReplacementOf, out.Business, out.CancelRequested, out.Status, out.CustomFields)
+	}
+	// getOrder's example carries an IOSS number.
+	var get struct{ Order *Order }
+	if err := json.Unmarshal(spec.Paths["/orders/2026-01-01/orders/{orderId}"]["get"].Responses["200"].Examples["application/json"], &get); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = Normalize("store-1", get.Order, NormalizeOptions{CustomFields: [3]string{FieldIOSS}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(out.TaxIDs, []order.TaxID{{Kind: TaxKindIOSS, Number: "IM1234567890"}}) || out.CustomFields[0] != "IM1234567890" {
+		t.Errorf("get example: tax ids %+v fields %q", out.TaxIDs, out.CustomFields)
 	}
 }

@@ -55,3 +55,67 @@ type AssociatedOrderItem struct {
 	OrderItemID     string `json:"orderItemId,omitempty"`
 	AssociationType string `json:"associationType,omitempty"`
 }
+
+// OrderAlias is another id of an order; AliasType SELLER_ORDER_ID is the
+// seller's own order number.
+type OrderAlias struct {
+	AliasID   string `json:"aliasId"`
+	AliasType string `json:"aliasType"`
+}
+
+// AssociatedOrder links an order to another one: AssociationType
+// REPLACEMENT_ORIGINAL_ID or EXCHANGE_ORIGINAL_ID names the order this one
+// replaces.
+type AssociatedOrder struct {
+	OrderID         string `json:"orderId,omitempty"`
+	AssociationType string `json:"associationType,omitempty"`
+}
+
+// OrderTax is an order's tax information (includedData=TAX).
+type OrderTax struct {
+	TaxRegistrations []TaxRegistration `json:"taxRegistrations,omitempty"`
+}
+
+// TaxRegistration is the tax registration of a party to the order. One with
+// EntityType BUYER is buyer data (its legal name and address name a
+// person or their company).
+type TaxRegistration struct {
+	// EntityType is BUYER, MERCHANT or MARKETPLACE.
+	EntityType string `json:"entityType,omitempty"`
+	LegalName  string `json:"legalName,omitempty"`
+	// TaxRegistrationType is BUSINESS, VAT, CST, CPF or CNPJ.
+	TaxRegistrationType    string           `json:"taxRegistrationType,omitempty"`
+	TaxRegistrationNumber  string           `json:"taxRegistrationNumber,omitempty"`
+	TaxRegistrationAddress *CustomerAddress `json:"taxRegistrationAddress,omitempty"`
+}
+
+// ItemCancellation is the cancellation state of an order line.
+type ItemCancellation struct {
+	CancellationRequest   *CancellationRequest   `json:"cancellationRequest,omitempty"`
+	CancellationExecution *CancellationExecution `json:"cancellationExecution,omitempty"`
+}
+
+// CancellationRequest is a request to cancel a line; Requester is BUYER.
+type CancellationRequest struct {
+	Requester    string `json:"requester,omitempty"`
+	CancelReason string `json:"cancelReason,omitempty"`
+}
+
+// CancellationExecution is a cancellation done; CancelledBy is BUYER,
+// MERCHANT or AMAZON.
+type CancellationExecution struct {
+	CancelledBy  string `json:"cancelledBy,omitempty"`
+	CancelReason string `json:"cancelReason,omitempty"`
+}
+
+// ItemShipping is how a line ships.
+type ItemShipping struct {
+	InternationalShipping *ItemInternationalShipping `json:"internationalShipping,omitempty"`
+}
+
+// ItemInternationalShipping is what a cross-border line needs: IossNumber
+// is Amazon's (the marketplace's) Import One-Stop Shop number for EU VAT,
+// not buyer data.
+type ItemInternationalShipping struct {
+	IossNumber string `json:"iossNumber,omitempty"`
+}

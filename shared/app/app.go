@@ -32,6 +32,7 @@ import (
 	"github.com/shiprelay/shiprelay/shared/notify"
 	"github.com/shiprelay/shiprelay/shared/obs"
 	"github.com/shiprelay/shiprelay/shared/order"
+	"github.com/shiprelay/shiprelay/shared/orderchange"
 	"github.com/shiprelay/shiprelay/shared/poll"
 	"github.com/shiprelay/shiprelay/shared/push"
 	"github.com/shiprelay/shiprelay/shared/queue"
@@ -53,6 +54,11 @@ const (
 	EnvShipmentsQueue = "SHIPRELAY_SHIPMENTS_QUEUE_URL"
 	// EnvNotifyBigCommerceQueue is BigCommerce's notify queue.
 	EnvNotifyBigCommerceQueue = "SHIPRELAY_NOTIFY_BIGCOMMERCE_QUEUE_URL"
+	// EnvNotifyAmazonQueue is Amazon's notify queue.
+	EnvNotifyAmazonQueue = "SHIPRELAY_NOTIFY_AMAZON_QUEUE_URL"
+	// EnvOrderChangeQueue is the queue Amazon writes ORDER_CHANGE
+	// notifications to (the orderchange function's own, for backoff).
+	EnvOrderChangeQueue = "SHIPRELAY_ORDER_CHANGE_QUEUE_URL"
 	// EnvNotifyChannel and EnvNotifyQueue configure one notify function:
 	// the channel it confirms on and its own queue (for backoff).
 	EnvNotifyChannel = "SHIPRELAY_NOTIFY_CHANNEL"
@@ -64,7 +70,7 @@ const (
 )
 
 // Functions lists the function names Build knows (functions/<name>).
-var Functions = []string{"webhook", "poll", "ingest", "push", "reconcile", "shipments", "notify"}
+var Functions = []string{"webhook", "poll", "ingest", "push", "reconcile", "shipments", "notify", "orderchange"}
 
 // Deps are the adapters shared by every function of one process.
 type Deps struct {
@@ -79,6 +85,7 @@ type Deps struct {
 	getenv  func(string) string
 
 	clients *clients
+	amazon  *amazonClients
 }
 
 // Load builds the dependencies from the environment, logging to stderr and
@@ -126,6 +133,7 @@ func load(ctx context.Context, getenv func(string) string, logW, metricsW io.Wri
 		getenv:  getenv,
 	}
 	d.clients = &clients{deps: d}
+	d.amazon = &amazonClients{deps: d}
 	return d, nil
 }
 
@@ -195,14 +203,20 @@ func (d *Deps) Handler(name string) (lambda.Handler, error) {
 		h = lambdaio.HTTP(webhook.Routes(bc, ss))
 	case "poll":
 		h = (&poll.Service{
-			Config: d.Config, Watermarks: d.Ledger, Ingest: q.get(EnvIngestQueue), Shipments: q.get(EnvShipmentsQueue),
-			Log: d.Log, Metrics: d.Metrics, Listers: map[order.Channel]poll.Lister{order.BigCommerce: d.clients},
+			Config: d.Config, Watermarks: d.Ledger, Ledger: d.Ledger, Ingest: q.get(EnvIngestQueue), Shipments: q.get(EnvShipmentsQueue),
+			Log: d.Log, Metrics: d.Metrics,
+			Listers: map[order.Channel]poll.Lister{order.BigCommerce: d.clients, order.Amazon: d.amazon},
 		}).Handle
 	case "ingest":
 		h = (&ingest.Service{
-			Config: d.Config, Ledger: d.Ledger, Push: q.get(EnvPushQueue), Log: d.Log, Metrics: d.Metrics,
+			Config: d.Config, Ledger: d.Ledger, Stores: d.Ledger, Push: q.get(EnvPushQueue), Log: d.Log, Metrics: d.Metrics,
 			Retry: d.retrier("ingest", q.get(EnvIngestQueue)),
-			Fetch: map[order.Channel]ingest.Fetcher{order.BigCommerce: d.clients},
+			Fetch: map[order.Channel]ingest.Fetcher{order.BigCommerce: d.clients, order.Amazon: d.amazon},
+		}).Handle
+	case "orderchange":
+		h = (&orderchange.Service{
+			Config: d.Config, Ledger: d.Ledger, Ingest: q.get(EnvIngestQueue), Log: d.Log, Metrics: d.Metrics,
+			Retry: d.retrier("orderchange", q.get(EnvOrderChangeQueue)),
 		}).Handle
 	case "push":
 		h = (&push.Service{
@@ -212,20 +226,25 @@ func (d *Deps) Handler(name string) (lambda.Handler, error) {
 	case "shipments":
 		h = (&relay.Service{
 			Config: d.Config, Ledger: d.Ledger, Source: d.clients.labels, Log: d.Log, Metrics: d.Metrics,
-			Notify: map[order.Channel]queue.Sender{order.BigCommerce: q.get(EnvNotifyBigCommerceQueue)},
-			Retry:  d.retrier("shipments", q.get(EnvShipmentsQueue)),
+			Notify: map[order.Channel]queue.Sender{
+				order.BigCommerce: q.get(EnvNotifyBigCommerceQueue), order.Amazon: q.get(EnvNotifyAmazonQueue),
+			},
+			Retry: d.retrier("shipments", q.get(EnvShipmentsQueue)),
 		}).Handle
 	case "notify":
 		var c notify.Confirmer
 		switch ch := order.Channel(d.getenv(EnvNotifyChannel)); ch {
 		case order.BigCommerce:
 			c = &notify.BigCommerce{Client: d.clients.bigCommerceClient, Carriers: d.carriers}
+		case order.Amazon:
+			c = &notify.Amazon{Client: d.amazon.Client, Carriers: d.carriers}
 		default:
 			return nil, fmt.Errorf("%s=%q: no notifier for that channel", EnvNotifyChannel, ch)
 		}
+		self := q.get(EnvNotifyQueue)
 		h = (&notify.Service{
 			Config: d.Config, Ledger: d.Ledger, Confirmer: c, Log: d.Log, Metrics: d.Metrics,
-			Retry: d.retrier("notify", q.get(EnvNotifyQueue)),
+			Retry: d.retrier("notify", self), Self: self,
 		}).Handle
 	case "reconcile":
 		h = (&reconcile.Service{Config: d.Config, Ledger: d.Ledger, Push: q.get(EnvPushQueue), Log: d.Log, Metrics: d.Metrics}).Handle
@@ -241,7 +260,7 @@ func (d *Deps) Handler(name string) (lambda.Handler, error) {
 // MaxReceives is, per consuming function, the maxReceiveCount of its
 // queue's redrive policy in template.yaml (a template test holds them
 // equal).
-var MaxReceives = map[string]int{"ingest": 5, "push": 5, "shipments": 5, "notify": 8}
+var MaxReceives = map[string]int{"ingest": 5, "push": 5, "shipments": 5, "notify": 8, "orderchange": 5}
 
 // retrier is the retry policy of a function consuming q: the last failed
 // receive records an exception before the message moves to the dead-letter

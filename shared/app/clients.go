@@ -122,7 +122,11 @@ func (c *clients) Fetch(ctx context.Context, storeID, channelOrderID string) (or
 }
 
 // ModifiedBetween implements poll.Lister for BigCommerce.
-func (c *clients) ModifiedBetween(ctx context.Context, storeID string, from, to time.Time, page func([]poll.Change) error) error {
+func (c *clients) ModifiedBetween(ctx context.Context, storeID string, from, to time.Time, page func([]poll.Change) error) (time.Time, error) {
+	return to, c.listModified(ctx, storeID, from, to, page)
+}
+
+func (c *clients) listModified(ctx context.Context, storeID string, from, to time.Time, page func([]poll.Change) error) error {
 	s, ok, err := c.bigCommerce(ctx, storeID)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -89,6 +90,7 @@ type Store struct {
 	CredentialsSecret string `yaml:"credentialsSecret"`
 
 	BigCommerce *BigCommerceStore `yaml:"bigcommerce"`
+	Amazon      *AmazonStore      `yaml:"amazon"`
 
 	// ShipStation says where this store's orders go.
 	ShipStation ShipStationTarget `yaml:"shipstation"`
@@ -136,6 +138,74 @@ type BigCommerceStore struct {
 	WebhookHeader string `yaml:"webhookHeader"`
 	// RequestsPer30s seeds the shared budget (Standard/Plus 150, Pro 450).
 	RequestsPer30s int `yaml:"requestsPer30s"`
+}
+
+// Amazon confirmation policies (AmazonStore.Confirm).
+const (
+	// ConfirmFirstOnly sends one confirmation per order, as ShipStation's
+	// own Amazon integration does; later packages are recorded as skipped.
+	ConfirmFirstOnly = "first-only"
+	// ConfirmEveryPackage relays split shipments package by package.
+	ConfirmEveryPackage = "every-package"
+)
+
+// AmazonCustomFieldSources are the order attributes an Amazon store can map
+// into ShipStation's custom fields (AmazonStore.CustomFields).
+var AmazonCustomFieldSources = []string{
+	"", "orderId", "sellerOrderId", "purchaseOrderNumber", "marketplaceId", "serviceLevel", "ioss", "replacementOf",
+}
+
+// AmazonTaxTargets are where an Amazon store puts IOSS numbers and buyer tax
+// registrations in ShipStation (AmazonStore.TaxIDsTo).
+var AmazonTaxTargets = []string{"internalNotes", "customField1", "customField2", "customField3"}
+
+// AmazonStore holds the settings of one Amazon marketplace of a seller (one
+// order source). Its credentials secret holds {"clientId", "clientSecret",
+// "refreshToken"}: the SP-API application's LWA credentials and the
+// seller's authorisation.
+type AmazonStore struct {
+	// SellerID is the seller's merchant token (ORDER_CHANGE SellerId).
+	SellerID string `yaml:"sellerId"`
+	// MarketplaceID is the marketplace this store imports (ATVPDKIKX0DER
+	// for amazon.com); it picks the regional SP-API endpoint.
+	MarketplaceID string `yaml:"marketplaceId"`
+	// LWAURL overrides the Login with Amazon host (sandbox only).
+	LWAURL string `yaml:"lwaURL"`
+	// ImportFBA imports Amazon-fulfilled orders as shipped, without buyer
+	// data, for record keeping. Default off.
+	ImportFBA bool `yaml:"importFBA"`
+	// ItemIdentifier is what becomes the ShipStation SKU: sku (default) or asin.
+	ItemIdentifier string `yaml:"itemIdentifier"`
+	// ConditionNote adds the seller's condition note to the item options.
+	ConditionNote bool `yaml:"conditionNote"`
+	// CustomFields maps up to three order attributes (see
+	// AmazonCustomFieldSources) into customField1..3; "" leaves one empty.
+	CustomFields []string `yaml:"customFields"`
+	// TaxIDsTo is where IOSS numbers and buyer tax registrations go (see
+	// AmazonTaxTargets). Default internalNotes.
+	TaxIDsTo string `yaml:"taxIdsTo"`
+	// Confirm is the confirmation policy: first-only (default) or every-package.
+	Confirm string `yaml:"confirm"`
+	// OneTrackingPerOrder stops one tracking number being confirmed on
+	// several orders (Amazon's Valid Tracking Rate): a label shared by
+	// several orders confirms the first and raises an exception for the
+	// others. Default off.
+	OneTrackingPerOrder bool `yaml:"oneTrackingPerOrder"`
+	// AuthorizedOn is the date (YYYY-MM-DD) the seller last authorised
+	// shiprelay; an exception reminds 30 days before the yearly renewal.
+	AuthorizedOn string `yaml:"authorizedOn"`
+	// CatalogDimensions reads package dimensions from the Catalog Items API
+	// for single-item, quantity-one orders. Default off.
+	CatalogDimensions bool `yaml:"catalogDimensions"`
+}
+
+// Authorized returns AuthorizedOn as a date; ok is false when unset.
+func (a *AmazonStore) Authorized() (time.Time, bool) {
+	if a == nil || a.AuthorizedOn == "" {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.DateOnly, a.AuthorizedOn)
+	return t, err == nil
 }
 
 // ShipStationTarget maps a channel store to a ShipStation account and store.
@@ -217,6 +287,17 @@ func (c *Config) applyDefaults() {
 	}
 	for i := range c.Stores {
 		st := &c.Stores[i]
+		if a := st.Amazon; st.Channel == order.Amazon && a != nil {
+			if a.ItemIdentifier == "" {
+				a.ItemIdentifier = "sku"
+			}
+			if a.TaxIDsTo == "" {
+				a.TaxIDsTo = "internalNotes"
+			}
+			if a.Confirm == "" {
+				a.Confirm = ConfirmFirstOnly
+			}
+		}
 		if st.Channel == order.BigCommerce {
 			if st.BaseURL == "" {
 				st.BaseURL = DefaultBigCommerceURL
@@ -292,8 +373,13 @@ func (c *Config) validate() error {
 			} else if s.BigCommerce.RequestsPer30s < 0 {
 				bad(f+".bigcommerce.requestsPer30s", "must be positive")
 			}
-		case order.Amazon, order.EBay:
+		case order.Amazon:
+			c.validateAmazon(f+".amazon", s.Amazon, bad)
+		case order.EBay:
 			bad(f+".channel", "%q is not supported yet", s.Channel)
+		}
+		if s.Amazon != nil && s.Channel != order.Amazon {
+			bad(f+".amazon", "only an amazon store takes amazon settings")
 		}
 		if s.ShipStation.Account == "" {
 			bad(f+".shipstation.account", "is required")
@@ -315,6 +401,63 @@ func (c *Config) validate() error {
 		bad("stores", "at least one store is required")
 	}
 	return errors.Join(errs...)
+}
+
+var (
+	sellerIDRE      = regexp.MustCompile(`^[A-Z0-9]{8,20}$`)
+	marketplaceIDRE = regexp.MustCompile(`^[A-Z0-9]{8,20}$`)
+)
+
+func (c *Config) validateAmazon(f string, a *AmazonStore, bad func(field, format string, args ...any)) {
+	if a == nil {
+		bad(f, "is required for an amazon store (sellerId, marketplaceId)")
+		return
+	}
+	if !sellerIDRE.MatchString(a.SellerID) {
+		bad(f+".sellerId", "%q is not a merchant token (Seller Central → Settings → Account Info → Merchant Token)", a.SellerID)
+	}
+	if !marketplaceIDRE.MatchString(a.MarketplaceID) {
+		bad(f+".marketplaceId", "%q is not a marketplace id (e.g. ATVPDKIKX0DER)", a.MarketplaceID)
+	} else {
+		for i := range c.Stores {
+			o := &c.Stores[i]
+			if o.Amazon != a && o.Channel == order.Amazon && o.Amazon != nil && o.Amazon.SellerID == a.SellerID && o.Amazon.MarketplaceID == a.MarketplaceID {
+				bad(f+".marketplaceId", "seller %s has marketplace %s in store %q already (one store per marketplace)", a.SellerID, a.MarketplaceID, o.ID)
+				break
+			}
+		}
+	}
+	if a.LWAURL != "" {
+		if err := checkURL(a.LWAURL); err != nil {
+			bad(f+".lwaURL", "%v", err)
+		}
+	}
+	if a.ItemIdentifier != "sku" && a.ItemIdentifier != "asin" {
+		bad(f+".itemIdentifier", "%q must be sku or asin", a.ItemIdentifier)
+	}
+	if len(a.CustomFields) > 3 {
+		bad(f+".customFields", "at most 3 (ShipStation has customField1..3)")
+	}
+	for i, cf := range a.CustomFields {
+		if !slices.Contains(AmazonCustomFieldSources, cf) {
+			bad(fmt.Sprintf("%s.customFields[%d]", f, i), "%q is not one of %s", cf, strings.Join(AmazonCustomFieldSources[1:], ", "))
+		}
+	}
+	if !slices.Contains(AmazonTaxTargets, a.TaxIDsTo) {
+		bad(f+".taxIdsTo", "%q is not one of %s", a.TaxIDsTo, strings.Join(AmazonTaxTargets, ", "))
+	} else if n, ok := strings.CutPrefix(a.TaxIDsTo, "customField"); ok {
+		if i := int(n[0] - '1'); i < len(a.CustomFields) && a.CustomFields[i] != "" {
+			bad(f+".taxIdsTo", "%s is already mapped by customFields[%d]", a.TaxIDsTo, i)
+		}
+	}
+	if a.Confirm != ConfirmFirstOnly && a.Confirm != ConfirmEveryPackage {
+		bad(f+".confirm", "%q must be %s or %s", a.Confirm, ConfirmFirstOnly, ConfirmEveryPackage)
+	}
+	if a.AuthorizedOn != "" {
+		if _, ok := a.Authorized(); !ok {
+			bad(f+".authorizedOn", "%q is not a date (YYYY-MM-DD)", a.AuthorizedOn)
+		}
+	}
 }
 
 func checkURL(raw string) error {

@@ -130,3 +130,71 @@ func (l *Ledger) Release(ctx context.Context, key string) error {
 	}
 	return nil
 }
+
+// attrOwner is the holder of an owned claim.
+const attrOwner = "owner"
+
+// ClaimFor implements ledger.Claims' owned form: the first owner to claim
+// key (within ttl) holds it, and claiming again as that owner still
+// succeeds, so a retried step is not refused by its own earlier claim. It
+// returns the holder: owner when the claim is owner's.
+func (l *Ledger) ClaimFor(ctx context.Context, key, owner string, ttl time.Duration, now time.Time) (string, error) {
+	const op = "dynamo.ClaimFor"
+	if key == "" || owner == "" || ttl <= 0 {
+		return "", errs.Ef(errs.Invalid, op, "claim %q: empty key or owner, or ttl %v", key, ttl)
+	}
+	until := now.Add(ttl)
+	item := keyOf(prefixClaim+key, skClaim)
+	item[attrUntil] = s(fmtTime(until))
+	item[attrOwner] = s(owner)
+	item[TTLAttribute] = n(ceilUnix(until))
+	cond := expression.AttributeNotExists(expression.Name(attrPK)).
+		Or(expression.Name(attrUntil).LessThanEqual(expression.Value(fmtTime(now)))).
+		Or(expression.Name(attrOwner).Equal(expression.Value(owner)))
+	ex, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return "", errs.E(errs.Invalid, op, err)
+	}
+	_, err = l.Client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           aws.String(l.Table),
+		Item:                                item,
+		ConditionExpression:                 ex.Condition(),
+		ExpressionAttributeNames:            ex.Names(),
+		ExpressionAttributeValues:           ex.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		if v, ok := ccf.Item[attrOwner].(*types.AttributeValueMemberS); ok {
+			return v.Value, nil
+		}
+		// Old items are not returned by every DynamoDB implementation.
+		out, gerr := l.Client.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName: aws.String(l.Table), Key: keyOf(prefixClaim+key, skClaim), ConsistentRead: aws.Bool(true),
+		})
+		if gerr != nil {
+			return "", classify(op, fmt.Errorf("claim %q: %w", key, gerr))
+		}
+		if v, ok := out.Item[attrOwner].(*types.AttributeValueMemberS); ok {
+			return v.Value, nil
+		}
+		return "", errs.Ef(errs.Transient, op, "claim %q is held by an unnamed owner", key)
+	}
+	if err != nil {
+		return "", classify(op, fmt.Errorf("claim %q: %w", key, err))
+	}
+	return owner, nil
+}
+
+// ResetWatermark implements ledger.Watermarks' reset: it sets key to t,
+// earlier or later (an operator re-importing from a date).
+func (l *Ledger) ResetWatermark(ctx context.Context, key string, t time.Time) error {
+	const op = "dynamo.ResetWatermark"
+	if key == "" || t.IsZero() {
+		return errs.Ef(errs.Invalid, op, "empty watermark key or time")
+	}
+	item := keyOf(prefixWM+key, skWM)
+	item[attrAt] = s(fmtTime(t))
+	_, err := l.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(l.Table), Item: item})
+	return classify(op, err)
+}

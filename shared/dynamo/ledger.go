@@ -154,7 +154,7 @@ func (l *Ledger) Upsert(ctx context.Context, o order.Order, state ledger.State, 
 		}
 		if cur != nil {
 			switch stored := fmtTime(cur.rec.Order.ModifiedAt); {
-			case stored == version:
+			case stored == version && sameContent(cur.rec.Order, o):
 				rec := cur.rec
 				rec.Order.Personal = curPII
 				return ledger.Unchanged, rec, nil
@@ -177,7 +177,10 @@ func (l *Ledger) Upsert(ctx context.Context, o order.Order, state ledger.State, 
 			rec.ImportedAt, rec.FirstSeenAt = cur.rec.ImportedAt, cur.rec.FirstSeenAt
 			rec.Pushes, rec.LastError = cur.rec.Pushes, cur.rec.LastError
 			rev = cur.rev + 1
-			cond = revIs(cur.rev).And(expression.Name(attrModifiedAt).LessThan(expression.Value(version)))
+			// The same version with other content is a change made within
+			// the channel's timestamp resolution (Amazon's lastUpdatedTime
+			// has whole seconds): the later read is the current state.
+			cond = revIs(cur.rev).And(expression.Name(attrModifiedAt).LessThanEqual(expression.Value(version)))
 		}
 		rec.Order.Personal = personal
 		if personal == nil {
@@ -724,4 +727,13 @@ func clip(msg string) string {
 		cut--
 	}
 	return msg[:cut] + "…"
+}
+
+// sameContent reports whether two versions of an order (buyer data apart)
+// are identical.
+func sameContent(a, b order.Order) bool {
+	a.Personal, b.Personal = nil, nil
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && string(ja) == string(jb)
 }

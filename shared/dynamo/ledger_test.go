@@ -690,3 +690,94 @@ func TestMarkPushedSingleGroupOrder(t *testing.T) {
 		t.Fatalf("after push: state %s, pushes %+v", rec.State, rec.Pushes)
 	}
 }
+
+func TestClaimForKeepsItsOwner(t *testing.T) {
+	l, _, _ := newLedger(t)
+	c := ctx(t)
+	holders := make([]string, 6)
+	var wg sync.WaitGroup
+	for i := range holders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h, err := l.ClaimFor(c, "tracking:1Z", fmt.Sprintf("order-%d", i), time.Hour, t0)
+			if err != nil {
+				t.Error(err)
+			}
+			holders[i] = h
+		}()
+	}
+	wg.Wait()
+	won := 0
+	for i, h := range holders {
+		if h == fmt.Sprintf("order-%d", i) {
+			won++
+		}
+		if h != holders[0] {
+			t.Errorf("claimants see different holders: %v", holders)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d owners won the claim: %v", won, holders)
+	}
+	// The holder claiming again (a retried step) still holds it.
+	if h, err := l.ClaimFor(c, "tracking:1Z", holders[0], time.Hour, t0.Add(time.Minute)); err != nil || h != holders[0] {
+		t.Errorf("re-claim by the holder = %q, %v", h, err)
+	}
+	// Another owner is refused until the claim expires.
+	if h, _ := l.ClaimFor(c, "tracking:1Z", "someone-else", time.Hour, t0.Add(59*time.Minute)); h != holders[0] {
+		t.Errorf("claim taken over within the ttl by %q", h)
+	}
+	if h, _ := l.ClaimFor(c, "tracking:1Z", "someone-else", time.Hour, t0.Add(2*time.Hour)); h != "someone-else" {
+		t.Errorf("expired claim not granted: holder %q", h)
+	}
+}
+
+func TestResetWatermarkMovesBack(t *testing.T) {
+	l, _, _ := newLedger(t)
+	c := ctx(t)
+	if err := l.SetWatermark(c, "poll:amazon:s", t0); err != nil {
+		t.Fatal(err)
+	}
+	back := t0.Add(-30 * 24 * time.Hour)
+	if err := l.ResetWatermark(c, "poll:amazon:s", back); err != nil {
+		t.Fatal(err)
+	}
+	if wm, err := l.Watermark(c, "poll:amazon:s"); err != nil || !wm.Equal(back) {
+		t.Fatalf("watermark after reset = %v, %v; want %v", wm, err, back)
+	}
+	// And it moves forward again as usual.
+	if err := l.SetWatermark(c, "poll:amazon:s", t0); err != nil {
+		t.Fatal(err)
+	}
+	if wm, _ := l.Watermark(c, "poll:amazon:s"); !wm.Equal(t0) {
+		t.Fatalf("watermark = %v, want %v", wm, t0)
+	}
+}
+
+func TestUpsertSameVersionWithOtherContentIsAChange(t *testing.T) {
+	l, _, _ := newLedger(t)
+	c := ctx(t)
+	o := testOrder("s1", "77", t0)
+	if res, _, err := l.Upsert(c, o, ledger.StatePending, t0, t0); err != nil || res != ledger.Created {
+		t.Fatalf("create: %v %v", res, err)
+	}
+	// The same read again writes nothing.
+	if res, _, err := l.Upsert(c, o, ledger.StatePending, t0, t0); err != nil || res != ledger.Unchanged {
+		t.Fatalf("replay: %v %v", res, err)
+	}
+	// A change within the channel's timestamp resolution (same second).
+	held := o
+	held.Status = order.OnHold
+	held.Tags = []string{"Cancel requested"}
+	res, rec, err := l.Upsert(c, held, ledger.StatePending, t0, t0.Add(time.Second))
+	if err != nil || res != ledger.Updated || rec.Order.Status != order.OnHold {
+		t.Fatalf("same-version change: %v %v %+v", res, err, rec.Order.Status)
+	}
+	// An older version is still stale, whatever it holds.
+	old := o
+	old.ModifiedAt = t0.Add(-time.Second)
+	if res, rec, _ := l.Upsert(c, old, ledger.StatePending, t0, t0); res != ledger.Stale || rec.Order.Status != order.OnHold {
+		t.Fatalf("older version: %v, stored %s", res, rec.Order.Status)
+	}
+}

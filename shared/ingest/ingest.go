@@ -23,6 +23,9 @@ import (
 	"github.com/shiprelay/shiprelay/shared/queue"
 )
 
+// ErrPaused says the store is paused: the work waits, the channel is not called.
+var ErrPaused = errs.Ef(errs.Unauthorised, "ingest", "store paused: re-authorisation required")
+
 // Fetcher reads one order from a channel and normalises it.
 type Fetcher interface {
 	Fetch(ctx context.Context, storeID, channelOrderID string) (order.Order, order.Disposition, error)
@@ -34,6 +37,10 @@ type Service struct {
 	Ledger ledger.Store
 	Fetch  map[order.Channel]Fetcher
 	Push   queue.Sender
+	// Stores, when set, pauses a store whose channel refuses its
+	// credentials (one exception, the work parked) and keeps paused stores'
+	// work waiting instead of calling the channel.
+	Stores ledger.Stores
 	// Retry schedules the redelivery of a failed message (nil: the queue's
 	// visibility timeout).
 	Retry   *lambdaio.Retrier
@@ -98,10 +105,24 @@ func (s *Service) Process(ctx context.Context, msg queue.Ingest) error {
 		return s.redrive(ctx, prev)
 	}
 
+	if s.Stores != nil {
+		status, err := s.Stores.StoreStatus(ctx, msg.StoreID)
+		if err != nil {
+			return fmt.Errorf("read store status: %w", err)
+		}
+		if status.Paused {
+			return ErrPaused
+		}
+	}
 	o, disp, err := fetcher.Fetch(ctx, msg.StoreID, msg.ChannelOrderID)
 	switch {
 	case err == nil:
 	case errs.Retryable(err):
+		return fmt.Errorf("fetch: %w", err)
+	case errs.Is(err, errs.Unauthorised) && s.Stores != nil:
+		if perr := ledger.Pause(ctx, s.Ledger, s.Stores, s.Log, "ingest", msg.StoreID, err, s.now()); perr != nil {
+			return perr
+		}
 		return fmt.Errorf("fetch: %w", err)
 	case errs.Is(err, errs.NotFound):
 		s.Log.InfoContext(ctx, "ingest: order no longer exists on the channel")
@@ -138,6 +159,17 @@ func (s *Service) Process(ctx context.Context, msg queue.Ingest) error {
 		return fmt.Errorf("ledger upsert: %w", err)
 	}
 	s.Log.InfoContext(ctx, "ingest: ledger written", "result", res.String(), "state", string(rec.State), "status", string(o.Status))
+	if o.CancelRequested && res != ledger.Stale {
+		// The buyer asked to cancel: the order goes to ShipStation held
+		// (and tagged), and a person decides. One record per order.
+		cause := errs.Ef(errs.Invalid, "ingest.cancelrequested",
+			"the buyer asked to cancel order %s: it is on hold in ShipStation, tagged %q; cancel it on the channel (or ship it and tell the buyer)", o.OrderNumber, "Cancel requested")
+		// Raised against the store, not the order: an order exception would
+		// stop the push that puts the hold on ShipStation's copy.
+		if err := ledger.Raise(ctx, s.Ledger, s.Log, "ingest", "", msg.StoreID, fmt.Errorf("order %s: %w", id, cause), s.now(), "cancel-requested", string(id)); err != nil {
+			return err
+		}
+	}
 	switch res {
 	case ledger.Created, ledger.Updated:
 		s.Metrics.Put("OrdersImported", 1, obs.Count, map[string]string{"Channel": string(msg.Channel)})

@@ -115,7 +115,9 @@ type Page string
 // Store is the order ledger.
 type Store interface {
 	// Upsert writes o and, apart from it, o.Personal, unless the ledger holds
-	// a version whose ModifiedAt is the same or newer. firstSeen is when the
+	// a version whose ModifiedAt is newer, or the same with the same content
+	// (a same-time version with other content is a change within the
+	// channel's timestamp resolution, and is written). firstSeen is when the
 	// hub first heard of the order. A history event is appended on Created
 	// and Updated. It returns the record as stored after the call.
 	Upsert(ctx context.Context, o order.Order, state State, firstSeen, now time.Time) (Result, Record, error)
@@ -152,6 +154,10 @@ type Claims interface {
 	// Release forgets a claim, so that a delivery whose processing failed
 	// after the claim is accepted again.
 	Release(ctx context.Context, key string) error
+	// ClaimFor claims key for owner within ttl and returns the holder: owner
+	// when it won (or already held it, so a retry is not refused by its own
+	// claim), else the owner that holds it.
+	ClaimFor(ctx context.Context, key, owner string, ttl time.Duration, now time.Time) (string, error)
 }
 
 // Watermarks keep the progress of scheduled pulls.
@@ -160,6 +166,9 @@ type Watermarks interface {
 	Watermark(ctx context.Context, key string) (time.Time, error)
 	// SetWatermark stores t for key, only moving it forward.
 	SetWatermark(ctx context.Context, key string, t time.Time) error
+	// ResetWatermark stores t for key, earlier or later: an operator's
+	// "re-import from this date".
+	ResetWatermark(ctx context.Context, key string, t time.Time) error
 }
 
 // ExceptionID names an exception. With key parts (order id, version, …) it
@@ -237,4 +246,22 @@ func Raise(ctx context.Context, s Store, log *slog.Logger, op string, id order.I
 	}
 	log.WarnContext(ctx, op+": exception recorded", "kind", e.Kind, "error", cause.Error())
 	return nil
+}
+
+// Pause pauses a store whose channel refused its credentials (a revoked
+// authorisation, an expired refresh token) and, for the call that paused
+// it only, raises the one exception that tells the operator what to do: no
+// retry storm, one record. The work that hit the refusal waits (its caller
+// parks it); ops resume the store once it is re-authorised.
+func Pause(ctx context.Context, s Store, st Stores, log *slog.Logger, op, storeID string, cause error, now time.Time) error {
+	first, err := st.PauseStore(ctx, storeID, "re-authorisation required: "+cause.Error(), now)
+	if err != nil {
+		return fmt.Errorf("pause store: %w", err)
+	}
+	if !first {
+		return nil
+	}
+	return Raise(ctx, s, log, op, "", storeID,
+		errs.E(errs.Unauthorised, op, fmt.Errorf("store %s paused, re-authorisation required (then run: shiprelay stores resume %s): %w", storeID, storeID, cause)),
+		now, "paused", storeID, now.UTC().Format(time.RFC3339Nano))
 }

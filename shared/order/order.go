@@ -125,8 +125,45 @@ type Personal struct {
 	Username      string             `json:"username,omitempty"`
 	GiftMessage   string             `json:"giftMessage,omitempty"`
 	CustomerNotes string             `json:"customerNotes,omitempty"`
+	// TaxIDs are the buyer's own tax registrations (a business buyer's VAT
+	// number, a Brazilian CPF/CNPJ): buyer data, redacted with the rest.
+	TaxIDs []TaxID `json:"taxIds,omitempty"`
 	// Redacted is set once the data has been replaced by redaction text.
 	Redacted bool `json:"redacted,omitempty"`
+}
+
+// TaxID is one tax registration number that goes with an order, such as
+// Amazon's IOSS number for EU imports or a buyer's VAT number.
+type TaxID struct {
+	// Kind names the scheme: "IOSS", "VAT", "BUSINESS", "CPF", "CNPJ", "CST".
+	Kind   string `json:"kind"`
+	Number string `json:"number"`
+}
+
+// String renders the id as "IOSS IM1234567890" (just the number when Kind
+// is empty).
+func (t TaxID) String() string {
+	if t.Kind == "" {
+		return t.Number
+	}
+	return t.Kind + " " + t.Number
+}
+
+// TaxIDsText renders tax ids as one line, "IOSS IM1234567890; VAT
+// GB123456789", in the order given, skipping ids without a number and
+// repeats of the same kind and number. It is "" when nothing is left.
+func TaxIDsText(ids ...TaxID) string {
+	var parts []string
+	seen := map[TaxID]bool{}
+	for _, id := range ids {
+		id.Kind, id.Number = strings.TrimSpace(id.Kind), strings.TrimSpace(id.Number)
+		if id.Number == "" || seen[id] {
+			continue
+		}
+		seen[id] = true
+		parts = append(parts, id.String())
+	}
+	return strings.Join(parts, "; ")
 }
 
 // Weight of an item or package.
@@ -186,8 +223,17 @@ type Order struct {
 	// OrderNumber is what people see (ShipStation orderNumber, ≤50 chars).
 	OrderNumber string  `json:"orderNumber"`
 	Origin      *Origin `json:"origin,omitempty"`
+	// ReplacementOf is the ledger id of the order this one replaces (an
+	// Amazon replacement or exchange order); empty for an ordinary order.
+	ReplacementOf ID `json:"replacementOf,omitempty"`
+	// Business marks an order placed by a business buyer (Amazon Business).
+	Business bool `json:"business,omitempty"`
 
 	Status Status `json:"status"`
+	// CancelRequested is set when the buyer asked the channel to cancel an
+	// order that is neither shipped nor cancelled: the order is held
+	// (Status OnHold) until a person decides.
+	CancelRequested bool `json:"cancelRequested,omitempty"`
 	// ChannelStatus is the channel's own status word, kept for the ops view.
 	ChannelStatus string `json:"channelStatus,omitempty"`
 
@@ -213,6 +259,10 @@ type Order struct {
 	Gift             bool   `json:"gift,omitempty"`
 	RequestedService string `json:"requestedService,omitempty"`
 	PaymentMethod    string `json:"paymentMethod,omitempty"`
+	// TaxIDs are tax numbers of the seller or the marketplace that the
+	// shipment needs (Amazon's IOSS number); they are not buyer data. The
+	// buyer's own tax registrations are in Personal.TaxIDs.
+	TaxIDs []TaxID `json:"taxIds,omitempty"`
 	// CustomFields are ShipStation's customField1..3.
 	CustomFields [3]string `json:"customFields"`
 	Tags         []string  `json:"tags,omitempty"`
@@ -239,6 +289,16 @@ func (o *Order) Validate() error {
 	}
 	if o.OrderNumber == "" {
 		errs = append(errs, errors.New("orderNumber is empty"))
+	}
+	if o.ReplacementOf != "" {
+		if _, _, _, err := o.ReplacementOf.Parse(); err != nil {
+			errs = append(errs, fmt.Errorf("replacementOf: %w", err))
+		}
+	}
+	for i, t := range o.TaxIDs {
+		if strings.TrimSpace(t.Number) == "" {
+			errs = append(errs, fmt.Errorf("tax id %d: empty number", i))
+		}
 	}
 	if len(o.ShipGroups) == 0 {
 		errs = append(errs, errors.New("no ship group"))

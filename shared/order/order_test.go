@@ -1,6 +1,7 @@
 package order
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -57,14 +58,58 @@ func TestValidate(t *testing.T) {
 	if err := o.Validate(); err != nil {
 		t.Fatalf("valid order: %v", err)
 	}
+	good := o
+	good.ReplacementOf, good.TaxIDs, good.CancelRequested, good.Status = "amazon:s:113-1111111-0000000", []TaxID{{Kind: "IOSS", Number: "IM1"}}, true, OnHold
+	if err := good.Validate(); err != nil {
+		t.Errorf("valid replacement order: %v", err)
+	}
 	bad := o
 	bad.Items = []Item{{LineID: "", Quantity: 0, Group: "x"}}
 	bad.Status = "paid"
+	bad.ReplacementOf = "113-1111111-0000000"
+	bad.TaxIDs = []TaxID{{Kind: "IOSS", Number: " "}}
 	err := bad.Validate()
-	for _, want := range []string{"empty line id", "quantity 0", "unknown ship group", `status "paid"`} {
+	for _, want := range []string{"empty line id", "quantity 0", "unknown ship group", `status "paid"`, "replacementOf", "tax id 0: empty number"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v lacks %q", err, want)
 		}
+	}
+}
+
+func TestTaxIDsText(t *testing.T) {
+	got := TaxIDsText(TaxID{"IOSS", "IM1234567890"}, TaxID{"VAT", " GB123456789 "}, TaxID{"IOSS", "IM1234567890"}, TaxID{"VAT", ""}, TaxID{"", "X9"})
+	if want := "IOSS IM1234567890; VAT GB123456789; X9"; got != want {
+		t.Errorf("TaxIDsText = %q, want %q", got, want)
+	}
+	if got := TaxIDsText(); got != "" {
+		t.Errorf("empty = %q", got)
+	}
+}
+
+func TestNewFieldsJSON(t *testing.T) {
+	o := Order{ReplacementOf: "amazon:s:1", Business: true, CancelRequested: true, TaxIDs: []TaxID{{"IOSS", "IM1"}},
+		Personal: &Personal{TaxIDs: []TaxID{{"VAT", "GB1"}}}}
+	b, err := json.Marshal(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"replacementOf":"amazon:s:1"`, `"business":true`, `"cancelRequested":true`, `"taxIds":[{"kind":"IOSS","number":"IM1"}]`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("order JSON lacks %s: %s", want, b)
+		}
+	}
+	if strings.Contains(string(b), "GB1") {
+		t.Errorf("order JSON carries Personal: %s", b)
+	}
+	b, _ = json.Marshal(Order{})
+	for _, absent := range []string{"replacementOf", "business", "cancelRequested", "taxIds"} {
+		if strings.Contains(string(b), absent) {
+			t.Errorf("empty order JSON has %s: %s", absent, b)
+		}
+	}
+	b, _ = json.Marshal(o.Personal)
+	if !strings.Contains(string(b), `"taxIds":[{"kind":"VAT","number":"GB1"}]`) {
+		t.Errorf("personal JSON %s", b)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/shiprelay/shiprelay/shared/config"
+	"github.com/shiprelay/shiprelay/shared/errs"
 	"github.com/shiprelay/shiprelay/shared/lambdaio"
 	"github.com/shiprelay/shiprelay/shared/ledger"
 	"github.com/shiprelay/shiprelay/shared/obs"
@@ -30,9 +31,12 @@ type Change struct {
 }
 
 // Lister lists a store's orders modified in [from, to], calling page for
-// each page in order. An error from page stops the listing.
+// each page in order. An error from page stops the listing. It returns the
+// end of the window it actually covered, which becomes the watermark: to,
+// or earlier when the channel bounds the window (Amazon's searchOrders ends
+// it at least two minutes before now and says where).
 type Lister interface {
-	ModifiedBetween(ctx context.Context, storeID string, from, to time.Time, page func([]Change) error) error
+	ModifiedBetween(ctx context.Context, storeID string, from, to time.Time, page func([]Change) error) (time.Time, error)
 }
 
 // Service is the poll function.
@@ -44,10 +48,28 @@ type Service struct {
 	// Shipments, when set, receives one pull window per ShipStation
 	// account: the safety net for SHIP_NOTIFY webhooks that never came.
 	Shipments queue.Sender
-	Log       *slog.Logger
-	Metrics   *obs.Metrics
-	Now       func() time.Time
+	// Ledger, when set, lets the poll leave paused stores alone (their
+	// watermark waits, so the first poll after a resume catches up) and
+	// raise the yearly re-authorisation reminders.
+	Ledger  Ledger
+	Log     *slog.Logger
+	Metrics *obs.Metrics
+	Now     func() time.Time
 }
+
+// Ledger is what the poll needs of the ledger beyond watermarks.
+type Ledger interface {
+	ledger.Store
+	ledger.Stores
+}
+
+// ReauthorisationPeriod is how long a seller's authorisation of the app
+// lasts on Amazon; ReminderLead is how long before its end the reminder
+// exception is raised.
+const (
+	ReauthorisationPeriod = 365 * 24 * time.Hour
+	ReminderLead          = 30 * 24 * time.Hour
+)
 
 func (s *Service) now() time.Time {
 	if s.Now != nil {
@@ -77,8 +99,22 @@ func (s *Service) Run(ctx context.Context) error {
 		if !st.IsEnabled() || l == nil {
 			continue
 		}
-		n, err := s.Store(ctx, st, l)
 		sctx := obs.With(ctx, "store_id", st.ID, "channel", string(st.Channel))
+		if s.Ledger != nil {
+			if err := s.remind(sctx, st); err != nil {
+				errs = append(errs, fmt.Errorf("store %s: %w", st.ID, err))
+			}
+			status, err := s.Ledger.StoreStatus(ctx, st.ID)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("store %s: %w", st.ID, err))
+				continue
+			}
+			if status.Paused {
+				s.Log.InfoContext(sctx, "poll: store paused; skipped until it is resumed")
+				continue
+			}
+		}
+		n, err := s.Store(ctx, st, l)
 		if err != nil {
 			s.Log.ErrorContext(sctx, "poll: store failed; watermark kept", "error", err.Error())
 			errs = append(errs, fmt.Errorf("store %s: %w", st.ID, err))
@@ -98,6 +134,25 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// remind raises, once per due date, the exception that reminds the
+// operator to renew a seller's yearly Amazon authorisation 30 days ahead.
+func (s *Service) remind(ctx context.Context, st *config.Store) error {
+	authorised, ok := st.Amazon.Authorized()
+	if !ok {
+		return nil
+	}
+	due := authorised.Add(ReauthorisationPeriod)
+	now := s.now().UTC()
+	if now.Before(due.Add(-ReminderLead)) {
+		return nil
+	}
+	day := due.Format(time.DateOnly)
+	cause := errs.Ef(errs.Unauthorised, "amazon.reauthorise",
+		"store %s: the seller's authorisation of shiprelay ends on %s; before then re-authorise shiprelay in Seller Central → Apps and Services → Manage Your Apps, store the new refresh token in the store's secret and set amazon.authorizedOn to the new date",
+		st.ID, day)
+	return ledger.Raise(ctx, s.Ledger, s.Log, "amazon.reauthorise", "", st.ID, cause, now, "reminder", st.ID, day)
 }
 
 // pullLabels enqueues the window of labels created since the account's
@@ -139,7 +194,7 @@ func (s *Service) Store(ctx context.Context, st *config.Store, l Lister) (int, e
 		from = until.Add(-s.Config.Settings.InitialLookback.D())
 	}
 	n := 0
-	err = l.ModifiedBetween(ctx, st.ID, from, until, func(changes []Change) error {
+	covered, err := l.ModifiedBetween(ctx, st.ID, from, until, func(changes []Change) error {
 		msgs := make([]queue.Message, 0, len(changes))
 		for _, c := range changes {
 			body, err := json.Marshal(queue.Ingest{
@@ -160,7 +215,10 @@ func (s *Service) Store(ctx context.Context, st *config.Store, l Lister) (int, e
 	if err != nil {
 		return n, err
 	}
-	if err := s.Watermarks.SetWatermark(ctx, key, until); err != nil {
+	if covered.IsZero() || covered.After(until) {
+		covered = until
+	}
+	if err := s.Watermarks.SetWatermark(ctx, key, covered); err != nil {
 		return n, fmt.Errorf("advance watermark: %w", err)
 	}
 	return n, nil

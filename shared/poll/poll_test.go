@@ -44,7 +44,11 @@ type bcLister struct {
 	calls   []window
 }
 
-func (l *bcLister) ModifiedBetween(ctx context.Context, storeID string, from, to time.Time, page func([]poll.Change) error) error {
+func (l *bcLister) ModifiedBetween(ctx context.Context, storeID string, from, to time.Time, page func([]poll.Change) error) (time.Time, error) {
+	return to, l.list(ctx, storeID, from, to, page)
+}
+
+func (l *bcLister) list(ctx context.Context, storeID string, from, to time.Time, page func([]poll.Change) error) error {
 	l.mu.Lock()
 	l.calls = append(l.calls, window{storeID, from, to})
 	l.mu.Unlock()

@@ -11,6 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -29,10 +32,18 @@ import (
 // MaxPerCall is ShipStation's createorders limit.
 const MaxPerCall = 100
 
-// Creator creates or updates ShipStation orders (shipstation.Client).
+// Creator creates or updates ShipStation orders and reads the account's
+// tags (shipstation.Client).
 type Creator interface {
 	CreateOrders(ctx context.Context, orders []shipstation.Order) (shipstation.CreateOrdersResult, error)
+	ListTags(ctx context.Context) ([]shipstation.Tag, error)
 }
+
+// TagCacheTTL is how long the push trusts an account's tag list before it
+// reads it again. A tag name not in the list makes it read the list once
+// more at once (a tag the merchant just created is found), then that name
+// is taken as missing until the next regular refresh.
+const TagCacheTTL = 5 * time.Minute
 
 // Service is the push function.
 type Service struct {
@@ -45,6 +56,22 @@ type Service struct {
 	Log     *slog.Logger
 	Metrics *obs.Metrics
 	Now     func() time.Time
+
+	// tags caches each account's tags for the life of the process.
+	tagsMu sync.Mutex
+	tags   map[string]*tagCache
+}
+
+// tagCache is one account's tag list.
+type tagCache struct {
+	// byName maps lower-cased tag names to tag ids.
+	byName  map[string]int64
+	fetched time.Time
+	// missing are lower-cased names still absent after a refresh made for
+	// them; they cause no further refresh until the list expires.
+	missing map[string]bool
+	// raised are lower-cased names whose exception this process recorded.
+	raised map[string]bool
 }
 
 func (s *Service) now() time.Time {
@@ -137,6 +164,9 @@ func (s *Service) prepare(ctx context.Context, m events.SQSMessage) (*job, error
 	}
 	j := &job{msg: m, rec: rec, store: store}
 	target := shipstation.Target{StoreID: store.ShipStation.StoreID, Source: string(rec.Order.Channel)}
+	if store.Amazon != nil {
+		target.TaxIDsTo = store.Amazon.TaxIDsTo
+	}
 	for _, g := range rec.Order.ShipGroups {
 		if p, ok := rec.Pushes[g.Key]; ok && !p.Version.Before(rec.Order.ModifiedAt) && p.Status == rec.Order.Status {
 			continue
@@ -187,6 +217,9 @@ func (s *Service) send(ctx context.Context, acct string, jobs []*job) []*job {
 	ctx = obs.With(ctx, "account", acct)
 	client, err := s.Account(ctx, acct)
 	if err == nil {
+		err = s.tagOrders(ctx, acct, client, jobs)
+	}
+	if err == nil {
 		var wire []shipstation.Order
 		for _, j := range jobs {
 			wire = append(wire, j.wire...)
@@ -228,6 +261,183 @@ func (s *Service) send(ctx context.Context, acct string, jobs []*job) []*job {
 		}
 	}
 	return retryJobs
+}
+
+// tagOrders sets the tagIds of the jobs' wire orders from their orders' tag
+// names, matched to the account's tags without regard to case. A name the
+// account lacks is left out, and recorded once per account and name as an
+// exception that tells the merchant to create the tag: the order itself is
+// pushed. An error reading the tags that a retry may cure (throttling,
+// credentials) is returned, so the chunk is deferred; one that it cannot
+// (ShipStation refused the call) is an exception for the account and the
+// orders go out untagged.
+func (s *Service) tagOrders(ctx context.Context, acct string, client Creator, jobs []*job) error {
+	var names []string
+	for _, j := range jobs {
+		for _, n := range j.rec.Order.Tags {
+			if n = strings.TrimSpace(n); n != "" && !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	ids, missing, err := s.resolveTags(ctx, acct, client, names)
+	if err != nil {
+		switch errs.KindOf(err) {
+		case errs.Invalid, errs.NotFound:
+			s.Log.WarnContext(ctx, "push: tags unreadable; orders pushed untagged", "error", err.Error())
+			_ = s.exception(ctx, "", "", errs.E(errs.Invalid, "shipstation account "+acct+" tags", err), "tags", acct)
+			return nil
+		}
+		return err
+	}
+	for _, n := range missing {
+		s.missingTag(ctx, acct, n)
+	}
+	for _, j := range jobs {
+		var tagIDs []int64
+		for _, n := range j.rec.Order.Tags {
+			if id, ok := ids[strings.ToLower(strings.TrimSpace(n))]; ok && !slices.Contains(tagIDs, id) {
+				tagIDs = append(tagIDs, id)
+			}
+		}
+		for i := range j.wire {
+			j.wire[i].TagIDs = tagIDs
+		}
+	}
+	return nil
+}
+
+// resolveTags maps tag names to the account's tag ids (keyed by lower-cased
+// name) and lists the names the account lacks. The account's list is read
+// when the cache is empty or older than TagCacheTTL, and once more when a
+// name is missing that has not been missing since the last regular read.
+func (s *Service) resolveTags(ctx context.Context, acct string, client Creator, names []string) (map[string]int64, []string, error) {
+	now := s.now()
+	s.tagsMu.Lock()
+	c := s.tags[acct]
+	stale := c == nil || now.Sub(c.fetched) >= TagCacheTTL || now.Before(c.fetched)
+	s.tagsMu.Unlock()
+
+	refreshed := false
+	if stale {
+		byName, err := s.readTags(ctx, client)
+		if err != nil {
+			return nil, nil, err
+		}
+		c = s.storeTags(acct, byName, now, true)
+		refreshed = true
+	}
+	missing, retry := s.lookupTags(c, names)
+	if len(retry) > 0 && !refreshed {
+		byName, err := s.readTags(ctx, client)
+		if err != nil {
+			return nil, nil, err
+		}
+		c = s.storeTags(acct, byName, now, false)
+		missing, _ = s.lookupTags(c, names)
+	}
+	s.tagsMu.Lock()
+	defer s.tagsMu.Unlock()
+	ids := map[string]int64{}
+	for _, n := range names {
+		k := strings.ToLower(n)
+		if id, ok := c.byName[k]; ok {
+			ids[k] = id
+		}
+	}
+	for _, n := range missing {
+		c.missing[strings.ToLower(n)] = true
+	}
+	return ids, missing, nil
+}
+
+// readTags reads an account's tags, keyed by lower-cased name (the first
+// of two tags whose names differ only in case wins).
+func (s *Service) readTags(ctx context.Context, client Creator) (map[string]int64, error) {
+	tags, err := client.ListTags(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byName := make(map[string]int64, len(tags))
+	for _, t := range tags {
+		k := strings.ToLower(strings.TrimSpace(t.Name))
+		if _, dup := byName[k]; k != "" && !dup {
+			byName[k] = t.TagID
+		}
+	}
+	return byName, nil
+}
+
+// storeTags caches a freshly read tag list. A regular read (full) starts a
+// new period: the missing names are forgotten; a read for a missing name
+// keeps the fetch time and drops from missing only the names now found.
+func (s *Service) storeTags(acct string, byName map[string]int64, now time.Time, full bool) *tagCache {
+	s.tagsMu.Lock()
+	defer s.tagsMu.Unlock()
+	if s.tags == nil {
+		s.tags = map[string]*tagCache{}
+	}
+	c := s.tags[acct]
+	if c == nil {
+		c = &tagCache{raised: map[string]bool{}}
+		s.tags[acct] = c
+	}
+	c.byName = byName
+	if full || c.missing == nil {
+		c.fetched = now
+		c.missing = map[string]bool{}
+	}
+	for k := range c.missing {
+		if _, ok := byName[k]; ok {
+			delete(c.missing, k)
+		}
+	}
+	return c
+}
+
+// lookupTags returns the names not in c and, of those, the ones that were
+// not already missing (which justify reading the list again).
+func (s *Service) lookupTags(c *tagCache, names []string) (missing, retry []string) {
+	s.tagsMu.Lock()
+	defer s.tagsMu.Unlock()
+	for _, n := range names {
+		k := strings.ToLower(n)
+		if _, ok := c.byName[k]; ok {
+			continue
+		}
+		missing = append(missing, n)
+		if !c.missing[k] {
+			retry = append(retry, n)
+		}
+	}
+	return missing, retry
+}
+
+// missingTag records, once per account and tag name, that the account has
+// no such tag. The exception id is derived from both, so other processes
+// recording it again change nothing.
+func (s *Service) missingTag(ctx context.Context, acct, name string) {
+	k := strings.ToLower(name)
+	s.tagsMu.Lock()
+	c := s.tags[acct]
+	done := c != nil && c.raised[k]
+	s.tagsMu.Unlock()
+	if done {
+		return
+	}
+	cause := errs.Ef(errs.Invalid, "push", "ShipStation account %q has no tag %q: create a tag named %q in ShipStation (Settings → Tags) to tag orders with it", acct, name, name)
+	if err := s.exception(ctx, "", "", cause, "tag", acct, k); err != nil {
+		s.Log.WarnContext(ctx, "push: missing tag not recorded; recorded on a later push", "error", err.Error())
+		return
+	}
+	s.tagsMu.Lock()
+	if c != nil {
+		c.raised[k] = true
+	}
+	s.tagsMu.Unlock()
 }
 
 // deferJob schedules the next delivery of a job's messages by the retry

@@ -51,6 +51,17 @@ stores:
     shipstation:
       account: main
       storeId: 22766
+  - id: amz-de
+    channel: amazon
+    credentialsSecret: shiprelay/amazon/amz-de
+    amazon:
+      sellerId: A2SELLER0001
+      marketplaceId: A1PA6795UKMFR9
+      customFields: [orderId]
+      taxIdsTo: customField3
+    shipstation:
+      account: main
+      storeId: 22767
 `
 
 type env struct {
@@ -672,5 +683,225 @@ func TestMoreThan100OrdersAreSplitAcrossCalls(t *testing.T) {
 	}
 	if n := e.sb.Stats().ShipStation.Orders; n != 105 {
 		t.Errorf("ShipStation holds %d orders", n)
+	}
+}
+
+const listTags = "GET /accounts/listtags"
+
+func (e *env) listTagsCalls() int64 {
+	return e.sb.Stats().ShipStation.RequestsByRoute[listTags]
+}
+
+// amazonOrder is a canonical Amazon order of store amz-de with tags, an
+// IOSS number and a buyer's VAT number.
+func amazonOrder(num string, mod time.Time, tags ...string) order.Order {
+	o := newOrder(num, mod)
+	id, err := order.NewID(order.Amazon, "amz-de", num)
+	if err != nil {
+		panic(err)
+	}
+	o.ID, o.Channel, o.StoreID, o.ChannelOrderID, o.ChannelStatus = id, order.Amazon, "amz-de", num, "UNSHIPPED"
+	o.Tags = tags
+	o.CustomFields = [3]string{num, "", ""}
+	o.TaxIDs = []order.TaxID{{Kind: "IOSS", Number: "IM2760000742"}}
+	o.Personal.TaxIDs = []order.TaxID{{Kind: "VAT", Number: "DE811907980"}}
+	return o
+}
+
+func (e *env) pushOK(orders ...order.Order) {
+	e.t.Helper()
+	for _, o := range orders {
+		e.upsert(o)
+	}
+	if resp := e.handle(e.batch(time.Minute, bodies(orders...)...)); len(resp.BatchItemFailures) != 0 {
+		e.t.Fatalf("failures = %v", failedIDs(resp))
+	}
+}
+
+func (e *env) tagIDs(o order.Order) string {
+	e.t.Helper()
+	ss, ok := e.sb.ShipStationOrder(shipstation.OrderKey(&o, ""))
+	if !ok {
+		e.t.Fatalf("%s not in ShipStation", o.ID)
+	}
+	return fmt.Sprint(ss.TagIDs)
+}
+
+func tagID(t *testing.T, sb *sandbox.Sandbox, name string) int64 {
+	t.Helper()
+	for _, tag := range sb.ShipStationTags() {
+		if tag.Name == name {
+			return tag.TagID
+		}
+	}
+	t.Fatalf("sandbox has no tag %q", name)
+	return 0
+}
+
+func TestTagsAreSentAsAccountTagIDs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	prime, business, cancel := tagID(t, e.sb, "Prime"), tagID(t, e.sb, "Business"), tagID(t, e.sb, "Cancel requested")
+	held := amazonOrder("302-0000000-0000001", t0, "Prime", "cancel REQUESTED")
+	held.Status, held.CancelRequested = order.OnHold, true
+	biz := amazonOrder("302-0000000-0000002", t0, "Business", "Prime", "business")
+	plain := amazonOrder("302-0000000-0000003", t0)
+	e.pushOK(held, biz, plain)
+	if got, want := e.tagIDs(held), fmt.Sprint([]int64{prime, cancel}); got != want {
+		t.Errorf("held order tagIds %s, want %s", got, want)
+	}
+	if got, want := e.tagIDs(biz), fmt.Sprint([]int64{business, prime}); got != want {
+		t.Errorf("business order tagIds %s, want %s", got, want)
+	}
+	if got := e.tagIDs(plain); got != "[]" {
+		t.Errorf("untagged order tagIds %s", got)
+	}
+	ss, _ := e.sb.ShipStationOrder(shipstation.OrderKey(&held, ""))
+	if ss.OrderStatus != "on_hold" {
+		t.Errorf("held order status %q", ss.OrderStatus)
+	}
+	// The store's taxIdsTo puts the tax ids in customField3.
+	if a := ss.AdvancedOptions; a == nil || a.CustomField1 == nil || *a.CustomField1 != string(held.ChannelOrderID) ||
+		a.CustomField3 == nil || *a.CustomField3 != "IOSS IM2760000742; VAT DE811907980" || ss.StoreID() != 22767 {
+		t.Errorf("advanced options %+v", a)
+	}
+	if ss.InternalNotes != nil && strings.Contains(*ss.InternalNotes, "IOSS") {
+		t.Errorf("tax ids also in the notes: %q", *ss.InternalNotes)
+	}
+	for _, o := range []order.Order{held, biz, plain} {
+		if rec := e.get(o.ID); rec.State != ledger.StatePushed {
+			t.Errorf("%s: state %s", o.ID, rec.State)
+		}
+	}
+	if n := e.listTagsCalls(); n != 1 {
+		t.Errorf("listtags called %d times for one batch, want 1", n)
+	}
+	if x := e.exceptions(); len(x) != 0 {
+		t.Errorf("exceptions = %+v", x)
+	}
+	if strings.Contains(e.logs.String(), "DE811907980") {
+		t.Error("buyer VAT number in the logs")
+	}
+
+	// Within five minutes the cached list serves; orders without tags
+	// never read it.
+	e.pushOK(amazonOrder("302-0000000-0000004", t0, "Prime"), newOrder("9001", t0))
+	if n := e.listTagsCalls(); n != 1 {
+		t.Errorf("listtags called %d times, want 1 (cached)", n)
+	}
+}
+
+func TestUnknownTagIsOneExceptionAndTheOrderIsPushed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	now := t0.Add(time.Hour)
+	e.svc.Now = func() time.Time { return now }
+	prime := tagID(t, e.sb, "Prime")
+
+	a := amazonOrder("303-0000000-0000001", t0, "Prime", "Fragile")
+	b := amazonOrder("303-0000000-0000002", t0, "fragile")
+	e.pushOK(a, b)
+	if got, want := e.tagIDs(a), fmt.Sprint([]int64{prime}); got != want {
+		t.Errorf("tagIds %s, want %s", got, want)
+	}
+	if got := e.tagIDs(b); got != "[]" {
+		t.Errorf("tagIds %s, want none", got)
+	}
+	for _, o := range []order.Order{a, b} {
+		if rec := e.get(o.ID); rec.State != ledger.StatePushed {
+			t.Errorf("%s: state %s, want pushed", o.ID, rec.State)
+		}
+	}
+	x := e.exceptions()
+	if len(x) != 1 {
+		t.Fatalf("exceptions = %+v, want one", x)
+	}
+	if x[0].OrderID != "" || x[0].Kind != "invalid" || x[0].ID != "push:tag:main:fragile" ||
+		!strings.Contains(x[0].Message, `create a tag named "Fragile" in ShipStation (Settings → Tags) to tag orders with it`) {
+		t.Errorf("exception = %+v", x[0])
+	}
+	// Read once: the list was fresh, so the miss reads nothing more.
+	if n := e.listTagsCalls(); n != 1 {
+		t.Errorf("listtags called %d times, want 1", n)
+	}
+
+	// The same missing name again: no new read, no new exception.
+	e.pushOK(amazonOrder("303-0000000-0000003", t0, "FRAGILE"))
+	if n, x := e.listTagsCalls(), e.exceptions(); n != 1 || len(x) != 1 {
+		t.Errorf("repeat: %d listtags calls, %d exceptions", n, len(x))
+	}
+
+	// The merchant creates another tag: its first use reads the list again
+	// and finds it.
+	gift, err := e.sb.AddShipStationTag("Gift", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := amazonOrder("303-0000000-0000004", t0, "gift", "Fragile")
+	e.pushOK(g)
+	if got, want := e.tagIDs(g), fmt.Sprint([]int64{gift.TagID}); got != want {
+		t.Errorf("new tag: tagIds %s, want %s", got, want)
+	}
+	if n, x := e.listTagsCalls(), e.exceptions(); n != 2 || len(x) != 1 {
+		t.Errorf("new tag: %d listtags calls, %d exceptions", n, len(x))
+	}
+
+	// Five minutes on the list is read again; still one exception, also
+	// from another process.
+	now = now.Add(push.TagCacheTTL)
+	e.pushOK(amazonOrder("303-0000000-0000005", t0, "Fragile"))
+	if n := e.listTagsCalls(); n != 3 {
+		t.Errorf("after the TTL: %d listtags calls, want 3", n)
+	}
+	fresh := &push.Service{Config: e.svc.Config, Ledger: e.svc.Ledger, Account: e.svc.Account, Retry: e.svc.Retry,
+		Log: e.svc.Log, Metrics: e.svc.Metrics, Now: e.svc.Now}
+	o := amazonOrder("303-0000000-0000006", t0, "Fragile")
+	e.upsert(o)
+	if resp, err := fresh.Handle(ctx(t), e.batch(time.Minute, pushBody(o))); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("fresh process: %v %v", resp, err)
+	}
+	if x := e.exceptions(); len(x) != 1 {
+		t.Errorf("exceptions = %+v, want one per account and tag", x)
+	}
+	if rec := e.get(o.ID); rec.State != ledger.StatePushed {
+		t.Errorf("fresh process: state %s", rec.State)
+	}
+
+	// Once the merchant creates it, the tag is used.
+	fragile, err := e.sb.AddShipStationTag("Fragile", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := amazonOrder("303-0000000-0000007", t0, "Fragile")
+	now = now.Add(push.TagCacheTTL)
+	e.pushOK(f)
+	if got, want := e.tagIDs(f), fmt.Sprint([]int64{fragile.TagID}); got != want {
+		t.Errorf("created tag: tagIds %s, want %s", got, want)
+	}
+}
+
+func TestTagListThrottledDefersTheOrders(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	o := amazonOrder("304-0000000-0000001", t0, "Prime")
+	e.upsert(o)
+	e.sb.SetShipStationFaults(sandbox.Faults{Rate429: 1})
+	ev := e.batch(time.Second, pushBody(o))
+	if resp := e.handle(ev); len(resp.BatchItemFailures) != 1 {
+		t.Errorf("failures = %v, want the record", failedIDs(resp))
+	}
+	if n := e.createCalls(); n != 0 {
+		t.Errorf("createorders called %d times after listtags was throttled", n)
+	}
+	if x := e.exceptions(); len(x) != 0 {
+		t.Errorf("exceptions = %+v", x)
+	}
+	if rec := e.get(o.ID); rec.State != ledger.StatePending {
+		t.Errorf("state %s, want pending", rec.State)
+	}
+	e.sb.SetShipStationFaults(sandbox.Faults{})
+	e.pushOK(amazonOrder("304-0000000-0000001", t0.Add(time.Minute), "Prime"))
+	if got, want := e.tagIDs(o), fmt.Sprint([]int64{tagID(t, e.sb, "Prime")}); got != want {
+		t.Errorf("tagIds %s, want %s", got, want)
 	}
 }

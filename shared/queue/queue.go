@@ -73,8 +73,14 @@ type Shipments struct {
 }
 
 // Notify asks a channel's notify function to confirm one planned
-// notification.
+// notification or, with Verify, to read a confirmed one back from the
+// channel.
 type Notify struct {
 	OrderID        order.ID `json:"orderId"`
 	NotificationID string   `json:"notificationId"`
+	// Verify asks for the read-back of a confirmation the notify function
+	// recorded (it sends this to its own queue, delayed): the channel is
+	// asked whether it kept what it accepted. A verify message never leads
+	// to another one.
+	Verify bool `json:"verify,omitempty"`
 }

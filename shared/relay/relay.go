@@ -38,6 +38,7 @@ type Source interface {
 type Ledger interface {
 	ledger.Store
 	ledger.Shipments
+	ledger.Claims
 }
 
 // Service is the shipments function.
@@ -171,6 +172,13 @@ func (s *Service) Label(ctx context.Context, sh shipment.Shipment) error {
 	}
 	if n.State == shipment.Planned && replaces != "" {
 		n.Replaces = replaces
+	}
+	reason, err := s.policy(ctx, n, notes, s.Config.Store(n.StoreID))
+	if err != nil {
+		return err
+	}
+	if reason != "" {
+		n.State, n.Reason = shipment.Skipped, reason
 	}
 	created, err := s.Ledger.PlanNotification(ctx, n)
 	if err != nil {

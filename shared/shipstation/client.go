@@ -149,3 +149,17 @@ func vendorMessage(b []byte) string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// ListTags returns the account's order tags (GET /accounts/listtags).
+// An account without tags gives an empty list.
+func (c *Client) ListTags(ctx context.Context) ([]Tag, error) {
+	const op = "shipstation.ListTags"
+	var tags []Tag
+	if _, err := c.do(ctx, op, "tags", http.MethodGet, "/accounts/listtags", nil, nil, &tags); err != nil {
+		return nil, err
+	}
+	if tags == nil {
+		tags = []Tag{}
+	}
+	return tags, nil
+}

@@ -309,3 +309,50 @@ func TestBudgetDeferred(t *testing.T) {
 		t.Error("request sent without budget")
 	}
 }
+
+func TestListTags(t *testing.T) {
+	body := `[{"tagId":12345,"name":"Prime","color":"#FF9900"},{"tagId":12346,"name":"Cancel requested","color":"#FF0000"}]`
+	c, b := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+		checkAuth(t, r)
+		if r.Method != http.MethodGet || r.URL.Path != "/accounts/listtags" || r.URL.RawQuery != "" {
+			t.Errorf("%s %s", r.Method, r.URL)
+		}
+		limitHeaders(w, 39, 60)
+		io.WriteString(w, body)
+	})
+	tags, err := c.ListTags(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Tag{{TagID: 12345, Name: "Prime", Color: "#FF9900"}, {TagID: 12346, Name: "Cancel requested", Color: "#FF0000"}}
+	if len(tags) != 2 || tags[0] != want[0] || tags[1] != want[1] {
+		t.Errorf("tags %+v", tags)
+	}
+	if len(b.takes) != 1 || b.takes[0] != "shipstation:main:*#1" {
+		t.Errorf("takes %v", b.takes)
+	}
+
+	// No tags: an empty list, whether ShipStation says [] or null.
+	for _, body = range []string{`[]`, `null`} {
+		tags, err = c.ListTags(context.Background())
+		if err != nil || tags == nil || len(tags) != 0 {
+			t.Errorf("%s: %+v %v", body, tags, err)
+		}
+	}
+
+	// Errors are classified like every call.
+	c, _ = newClient(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"Message":"Authorization has been denied for this request."}`)
+	})
+	if _, err := c.ListTags(context.Background()); !errs.Is(err, errs.Unauthorised) {
+		t.Errorf("401: %v", err)
+	}
+	c, _ = newClient(t, func(w http.ResponseWriter, r *http.Request) {
+		limitHeaders(w, 0, 17)
+		w.WriteHeader(http.StatusTooManyRequests)
+	})
+	if _, err := c.ListTags(context.Background()); !errs.Is(err, errs.Transient) || errs.RetryAfterOf(err) != 17*time.Second {
+		t.Errorf("429: %v", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/shiprelay/shiprelay/shared/errs"
@@ -17,7 +18,19 @@ type Target struct {
 	StoreID int64
 	// Source is advancedOptions.source, e.g. "bigcommerce".
 	Source string
+	// TaxIDsTo is where the order's tax ids go: TaxIDsToInternalNotes
+	// ("" means the same) or TaxIDsToCustomField1..3.
+	TaxIDsTo string
 }
+
+// Places for tax ids (Target.TaxIDsTo), the words of
+// config.AmazonTaxTargets.
+const (
+	TaxIDsToInternalNotes = "internalNotes"
+	TaxIDsToCustomField1  = "customField1"
+	TaxIDsToCustomField2  = "customField2"
+	TaxIDsToCustomField3  = "customField3"
+)
 
 // Redacted stands for buyer data the hub no longer holds.
 const Redacted = "REDACTED"
@@ -59,12 +72,22 @@ func OrderKey(o *order.Order, group string) string {
 //     Redacted, and street lines, company, phone, email, username, notes from
 //     the buyer and the gift message are left empty. City, state, postal code
 //     and country are always sent.
+//   - orderStatus is o.Status as is: the canonical statuses are
+//     ShipStation's words, so order.OnHold goes out as "on_hold".
 //   - advancedOptions: storeId = t.StoreID (omitted when 0), source =
-//     t.Source, customField1..3 = o.CustomFields. o.Tags are not sent (they
-//     are not ShipStation tag ids).
+//     t.Source, customField1..3 = o.CustomFields. o.Tags are not sent:
+//     they are names, and the push resolves them to the account's tag ids.
+//   - Tax ids: o.TaxIDs (e.g. Amazon's IOSS number) and, unless the order
+//     is redacted, o.Personal.TaxIDs (the buyer's VAT number) are written
+//     as one line of text, "IOSS IM1234567890; VAT GB123456789"
+//     (order.TaxIDsText), where t.TaxIDsTo says: appended to internalNotes
+//     on a line of its own after any notes, or as customFieldN. A custom
+//     field that already has a value is never overwritten: the text then
+//     goes to internalNotes.
 //
 // Errors are errs.Invalid: unknown group, non-canonical status, zero order
-// date, a group without lines, bad money or weight units.
+// date, a group without lines, bad money or weight units, an unknown
+// t.TaxIDsTo.
 func FromOrder(o *order.Order, group string, t Target) (Order, error) {
 	const op = "shipstation.FromOrder"
 	if o == nil {
@@ -137,6 +160,13 @@ func fromOrder(o *order.Order, group string, t Target) (Order, error) {
 			CustomField3: o.CustomFields[2],
 		},
 	}
+	ids := o.TaxIDs
+	if !redacted && !p.Redacted {
+		ids = append(slices.Clone(ids), p.TaxIDs...)
+	}
+	if err := placeTaxIDs(&out, t.TaxIDsTo, order.TaxIDsText(ids...)); err != nil {
+		return Order{}, err
+	}
 	var err error
 	if gi == 0 {
 		if out.AmountPaid, err = decimalField("amountPaid", o.AmountPaid); err != nil {
@@ -159,6 +189,36 @@ func fromOrder(o *order.Order, group string, t Target) (Order, error) {
 		out.Items = append(out.Items, item)
 	}
 	return out, nil
+}
+
+// placeTaxIDs writes the tax id text where to says; an empty text
+// changes nothing.
+func placeTaxIDs(out *Order, to, text string) error {
+	var field *string
+	switch to {
+	case "", TaxIDsToInternalNotes:
+	case TaxIDsToCustomField1:
+		field = &out.AdvancedOptions.CustomField1
+	case TaxIDsToCustomField2:
+		field = &out.AdvancedOptions.CustomField2
+	case TaxIDsToCustomField3:
+		field = &out.AdvancedOptions.CustomField3
+	default:
+		return fmt.Errorf("tax ids target %q (want %s, %s, %s or %s)", to,
+			TaxIDsToInternalNotes, TaxIDsToCustomField1, TaxIDsToCustomField2, TaxIDsToCustomField3)
+	}
+	if text == "" {
+		return nil
+	}
+	if field != nil && *field == "" {
+		*field = text
+		return nil
+	}
+	if out.InternalNotes != "" {
+		out.InternalNotes += "\n"
+	}
+	out.InternalNotes += text
+	return nil
 }
 
 func fromItem(it order.Item) (Item, error) {

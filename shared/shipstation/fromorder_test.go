@@ -234,3 +234,112 @@ func TestNumberIsExact(t *testing.T) {
 		t.Error("NaN accepted")
 	}
 }
+
+// amazonOrder is a single-group Amazon order with an IOSS number and a
+// buyer's VAT number.
+func amazonOrder() *order.Order {
+	o := testOrder()
+	o.ID, o.Channel, o.StoreID, o.ChannelOrderID, o.OrderNumber = "amazon:amz-de:305-1111111-3333333", order.Amazon, "amz-de", "305-1111111-3333333", "305-1111111-3333333"
+	o.Items = o.Items[:1]
+	o.Items[0].Group = ""
+	o.ShipGroups = []order.ShipGroup{{Key: "", ShipTo: order.Address{City: "Berlin", PostalCode: "10115", Country: "DE"}}}
+	o.InternalNotes = ""
+	o.CustomFields = [3]string{"305-1111111-3333333", "", ""}
+	o.TaxIDs = []order.TaxID{{Kind: "IOSS", Number: "IM2760000742"}}
+	o.Personal.ShipTo = map[string]order.Contact{"": {Name: "Greta Gruber", Street1: "Hauptstrasse 5"}}
+	o.Personal.TaxIDs = []order.TaxID{{Kind: "VAT", Number: "DE811907980"}}
+	return o
+}
+
+func TestFromOrderTaxIDs(t *testing.T) {
+	const both = "IOSS IM2760000742; VAT DE811907980"
+	for _, to := range []string{"", TaxIDsToInternalNotes} {
+		got, err := FromOrder(amazonOrder(), "", Target{TaxIDsTo: to})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.InternalNotes != both || got.AdvancedOptions.CustomField2 != "" {
+			t.Errorf("to %q: notes %q", to, got.InternalNotes)
+		}
+	}
+	// Appended after existing notes, on a line of its own.
+	o := amazonOrder()
+	o.InternalNotes = "Replacement for Amazon order 305-9999999-0000000"
+	got, _ := FromOrder(o, "", Target{})
+	if got.InternalNotes != "Replacement for Amazon order 305-9999999-0000000\n"+both {
+		t.Errorf("notes %q", got.InternalNotes)
+	}
+
+	// Into an empty custom field; the notes stay as they are.
+	for to, field := range map[string]func(a AdvancedOptions) string{
+		TaxIDsToCustomField2: func(a AdvancedOptions) string { return a.CustomField2 },
+		TaxIDsToCustomField3: func(a AdvancedOptions) string { return a.CustomField3 },
+	} {
+		got, err := FromOrder(o, "", Target{TaxIDsTo: to})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if field(got.AdvancedOptions) != both || got.InternalNotes != o.InternalNotes || got.AdvancedOptions.CustomField1 != "305-1111111-3333333" {
+			t.Errorf("to %s: advanced %+v notes %q", to, got.AdvancedOptions, got.InternalNotes)
+		}
+	}
+	// A custom field that has a value is never overwritten: the notes get it.
+	got, _ = FromOrder(o, "", Target{TaxIDsTo: TaxIDsToCustomField1})
+	if got.AdvancedOptions.CustomField1 != "305-1111111-3333333" || !strings.HasSuffix(got.InternalNotes, "\n"+both) {
+		t.Errorf("occupied field: advanced %+v notes %q", got.AdvancedOptions, got.InternalNotes)
+	}
+
+	// A redacted order keeps Amazon's IOSS number but not the buyer's VAT number.
+	o = amazonOrder()
+	o.Personal = nil
+	for _, to := range []string{TaxIDsToInternalNotes, TaxIDsToCustomField3} {
+		got, err := FromOrder(o, "", Target{TaxIDsTo: to})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(got)
+		if strings.Contains(string(b), "DE811907980") || !strings.Contains(string(b), `"IOSS IM2760000742"`) {
+			t.Errorf("redacted, to %s: %s", to, b)
+		}
+	}
+	o = amazonOrder()
+	o.Personal.Redacted = true
+	if got, _ := FromOrder(o, "", Target{}); got.InternalNotes != "IOSS IM2760000742" {
+		t.Errorf("redaction-marked personal data: notes %q", got.InternalNotes)
+	}
+
+	// Only buyer tax ids; no tax ids at all.
+	o = amazonOrder()
+	o.TaxIDs = nil
+	if got, _ := FromOrder(o, "", Target{TaxIDsTo: TaxIDsToCustomField2}); got.AdvancedOptions.CustomField2 != "VAT DE811907980" {
+		t.Errorf("buyer only: %+v", got.AdvancedOptions)
+	}
+	o.Personal.TaxIDs = nil
+	o.InternalNotes = "fragile"
+	if got, _ := FromOrder(o, "", Target{TaxIDsTo: TaxIDsToCustomField2}); got.AdvancedOptions.CustomField2 != "" || got.InternalNotes != "fragile" {
+		t.Errorf("none: %+v %q", got.AdvancedOptions, got.InternalNotes)
+	}
+
+	// An unknown place is invalid.
+	if _, err := FromOrder(amazonOrder(), "", Target{TaxIDsTo: "customField4"}); !errs.Is(err, errs.Invalid) {
+		t.Errorf("unknown target: %v", err)
+	}
+}
+
+func TestFromOrderOnHold(t *testing.T) {
+	o := amazonOrder()
+	o.Status = order.OnHold
+	o.CancelRequested = true
+	o.Tags = []string{"Prime", "Cancel requested"}
+	got, err := FromOrder(o, "", Target{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.OrderStatus != "on_hold" || got.TagIDs != nil {
+		t.Errorf("status %q tags %v", got.OrderStatus, got.TagIDs)
+	}
+	b, _ := json.Marshal(got)
+	if !strings.Contains(string(b), `"orderStatus":"on_hold"`) {
+		t.Errorf("JSON %s", b)
+	}
+}

@@ -279,3 +279,12 @@ type OrdersPage struct {
 	Page   int     `json:"page"`
 	Pages  int     `json:"pages"`
 }
+
+// Tag is one of the account's order tags (GET /accounts/listtags). Orders
+// carry tags by TagID; people see the Name.
+type Tag struct {
+	TagID int64  `json:"tagId"`
+	Name  string `json:"name"`
+	// Color is the tag's colour as "#RRGGBB".
+	Color string `json:"color,omitempty"`
+}

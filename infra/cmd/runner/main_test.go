@@ -82,7 +82,7 @@ func TestFireAndStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	var st runner.Status
-	if err := json.Unmarshal(out.Bytes(), &st); err != nil || len(st.Queues) != 8 || st.Functions["PollFunction"].Invocations != 1 {
+	if err := json.Unmarshal(out.Bytes(), &st); err != nil || len(st.Queues) != 12 || st.Functions["PollFunction"].Invocations != 1 {
 		t.Errorf("status printed %q (%v)", out.String(), err)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/shiprelay/shiprelay/shared/dynamo"
 	"github.com/shiprelay/shiprelay/shared/ledger"
 	"github.com/shiprelay/shiprelay/shared/order"
+	"github.com/shiprelay/shiprelay/shared/poll"
 	"github.com/shiprelay/shiprelay/shared/queue"
 	"github.com/shiprelay/shiprelay/shared/sqs"
 )
@@ -202,8 +203,8 @@ func TestDLQListAndReplay(t *testing.T) {
 	}
 
 	sts := decode[[]ops.DLQStatus](t, s.ok(t, "dlq", "-json"))
-	if len(sts) != 4 {
-		t.Fatalf("dlq listed %d queues, want 4: %+v", len(sts), sts)
+	if len(sts) != len(ops.Redrives) {
+		t.Fatalf("dlq listed %d queues, want %d: %+v", len(sts), len(ops.Redrives), sts)
 	}
 	for _, st := range sts {
 		want := 0
@@ -386,6 +387,41 @@ stores:
 	}
 	if _, _, code := s.cli(t, "stores"); code != exitUsage {
 		t.Errorf("stores without ids: exit %d, want 2", code)
+	}
+}
+
+func TestStoresReimport(t *testing.T) {
+	s := newStack(t)
+	ctx := context.Background()
+	conf := filepath.Join(t.TempDir(), "config.yaml")
+	yaml := `shipstation:
+  - {id: main, credentialsSecret: ss}
+stores:
+  - id: amz-us
+    channel: amazon
+    credentialsSecret: amz
+    amazon: {sellerId: A3TH9S8BH6GOGM, marketplaceId: ATVPDKIKX0DER}
+    shipstation: {account: main}
+`
+	if err := os.WriteFile(conf, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key := poll.WatermarkKey(order.Amazon, "amz-us")
+	if err := s.ledger.SetWatermark(ctx, key, t0); err != nil {
+		t.Fatal(err)
+	}
+	text := s.ok(t, "stores", "reimport", "amz-us", "-config", conf, "-from", "2026-10-01")
+	if !strings.Contains(text, "amz-us (amazon) will re-import orders changed since 2026-10-01") {
+		t.Errorf("reimport:\n%s", text)
+	}
+	if wm, err := s.ledger.Watermark(ctx, key); err != nil || !wm.Equal(time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("watermark after reimport = %v, %v", wm, err)
+	}
+	if _, _, code := s.cli(t, "stores", "reimport", "amz-us", "-config", conf, "-from", "last week"); code != exitUsage {
+		t.Errorf("bad date: exit %d, want 2", code)
+	}
+	if _, _, code := s.cli(t, "stores", "reimport", "nope", "-config", conf, "-from", "2026-10-01"); code != exitError {
+		t.Errorf("unknown store: exit %d, want 1", code)
 	}
 }
 

@@ -176,6 +176,19 @@ func printResume(w io.Writer, r resumeResult) error {
 	return err
 }
 
+type reimportResult struct {
+	StoreID string    `json:"storeId"`
+	Channel string    `json:"channel"`
+	From    time.Time `json:"from"`
+	Before  time.Time `json:"before,omitzero"`
+}
+
+func printReimport(w io.Writer, r reimportResult) error {
+	_, err := fmt.Fprintf(w, "store %s (%s) will re-import orders changed since %s on the next poll (import date was %s)\n",
+		r.StoreID, r.Channel, fmtTime(r.From), fmtTime(r.Before))
+	return err
+}
+
 func plural(n int) string {
 	if n == 1 {
 		return ""

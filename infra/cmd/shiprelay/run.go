@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/shiprelay/shiprelay/infra/ops"
 	"github.com/shiprelay/shiprelay/shared/config"
@@ -66,6 +67,10 @@ Commands:
       and/or the named ones; -paused shows only paused stores.
   stores resume ID
       Clear a store's pause (after re-authorising shiprelay with the channel).
+  stores reimport ID -config FILE -from YYYY-MM-DD[THH:MM:SSZ]
+      Reset the store's import date: the next scheduled poll re-reads every
+      order changed since then (orders the ledger already holds at that
+      version are skipped, so nothing is pushed twice).
 
 Exit codes: 0 ok, 1 error, 2 usage.
 `
@@ -249,6 +254,7 @@ func cmdStores(ctx context.Context, o *options, args []string, w io.Writer) erro
 	var ids multiFlag
 	fs.Var(&ids, "store", "store `id` to list (repeatable)")
 	pausedOnly := fs.Bool("paused", false, "list paused stores only")
+	from := fs.String("from", "", "reimport: the `date` (YYYY-MM-DD, or RFC 3339) to re-import from")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -264,8 +270,11 @@ func cmdStores(ctx context.Context, o *options, args []string, w io.Writer) erro
 		}
 		return output(w, o, resumeResult{StoreID: pos[1], WasPaused: before.Paused, Before: before}, printResume)
 	}
+	if len(pos) == 2 && pos[0] == "reimport" {
+		return storesReimport(ctx, o, pos[1], *conf, *from, w)
+	}
 	if len(pos) > 0 {
-		return usagef("usage: stores [-config FILE] [-store ID]... [-paused] | stores resume ID")
+		return usagef("usage: stores [-config FILE] [-store ID]... [-paused] | stores resume ID | stores reimport ID -config FILE -from DATE")
 	}
 	if *conf != "" {
 		data, err := os.ReadFile(strings.TrimPrefix(*conf, "file:"))
@@ -330,4 +339,38 @@ func dedupe(ids []string) []string {
 		}
 	}
 	return out
+}
+
+// storesReimport resets a configured store's import date.
+func storesReimport(ctx context.Context, o *options, storeID, conf, from string, w io.Writer) error {
+	if conf == "" || from == "" {
+		return usagef("usage: stores reimport ID -config FILE -from YYYY-MM-DD")
+	}
+	t, err := time.Parse(time.DateOnly, from)
+	if err != nil {
+		if t, err = time.Parse(time.RFC3339, from); err != nil {
+			return usagef("stores reimport: -from %q is not YYYY-MM-DD or RFC 3339", from)
+		}
+	}
+	data, err := os.ReadFile(strings.TrimPrefix(conf, "file:"))
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	c, err := config.Parse(data)
+	if err != nil {
+		return err
+	}
+	st := c.Store(storeID)
+	if st == nil {
+		return fmt.Errorf("store %q is not in %s", storeID, conf)
+	}
+	tg, err := o.target(ctx, false)
+	if err != nil {
+		return err
+	}
+	before, err := tg.Reimport(ctx, st.Channel, storeID, t)
+	if err != nil {
+		return err
+	}
+	return output(w, o, reimportResult{StoreID: storeID, Channel: string(st.Channel), From: t.UTC(), Before: before}, printReimport)
 }
