@@ -60,6 +60,9 @@ const (
 	// FieldReplacementOf is the Amazon id of the order a replacement or
 	// exchange order replaces.
 	FieldReplacementOf = "replacementOf"
+	// FieldDeliverBy is the latest delivery date (YYYY-MM-DD, UTC). When no
+	// custom field carries it, it goes into the internal notes.
+	FieldDeliverBy = "deliverBy"
 )
 
 // TaxKindIOSS is the order.TaxID kind of an Import One-Stop Shop number.
@@ -287,6 +290,9 @@ func (n *normalizer) build(storeID string, o *Order, opts NormalizeOptions) (ord
 		out.Business = true
 		out.Tags = append(out.Tags, TagBusiness)
 	}
+	if byAmazon {
+		out.FulfilledByChannel = true
+	}
 
 	// Replacement or exchange of another order: the first one named wins.
 	var replaced string
@@ -434,6 +440,14 @@ func (n *normalizer) build(storeID string, o *Order, opts NormalizeOptions) (ord
 		}
 		out.CustomFields[i] = v
 	}
+	// ShipStation V1 has no deliver-by field: a custom field or the notes.
+	if out.DeliverBy != nil && !slices.Contains(opts.CustomFields[:], FieldDeliverBy) {
+		line := "Deliver by " + out.DeliverBy.Format(time.DateOnly)
+		if out.InternalNotes != "" {
+			line = out.InternalNotes + "\n" + line
+		}
+		out.InternalNotes = line
+	}
 
 	// Buyer data: never for FBA; absent data is not an error.
 	buyerTax := buyerTaxIDs(o.Tax)
@@ -492,6 +506,14 @@ func customField(o *Order, src, replaced string, ioss []string) (string, bool) {
 		return strings.Join(ioss, ", "), true
 	case FieldReplacementOf:
 		return replaced, true
+	case FieldDeliverBy:
+		if o.Fulfillment == nil {
+			return "", true
+		}
+		if t := latest(o.Fulfillment.DeliverByWindow); t != nil {
+			return t.Format(time.DateOnly), true
+		}
+		return "", true
 	}
 	return "", false
 }

@@ -484,7 +484,7 @@ func TestNormalizeCustomFields(t *testing.T) {
 }
 
 func TestNormalizeCustomFieldSourcesMatchConfig(t *testing.T) {
-	ours := []string{"", FieldOrderID, FieldSellerOrderID, FieldPurchaseOrderNumber, FieldMarketplaceID, FieldServiceLevel, FieldIOSS, FieldReplacementOf}
+	ours := []string{"", FieldOrderID, FieldSellerOrderID, FieldPurchaseOrderNumber, FieldMarketplaceID, FieldServiceLevel, FieldIOSS, FieldReplacementOf, FieldDeliverBy}
 	if got, want := strings.Join(ours, ","), strings.Join(config.AmazonCustomFieldSources, ","); got != want {
 		t.Errorf("sources %q, config has %q", got, want)
 	}
@@ -508,7 +508,7 @@ func TestNormalizeReplacement(t *testing.T) {
 				{OrderID: "113-9999999-0000002", AssociationType: typ},
 			}
 		})
-		out, d := mustNormalize(t, o, NormalizeOptions{CustomFields: [3]string{FieldReplacementOf}})
+		out, d := mustNormalize(t, o, NormalizeOptions{CustomFields: [3]string{FieldReplacementOf, FieldDeliverBy}})
 		if d != order.Import || out.ReplacementOf != "amazon:store-1:113-9999999-0000001" || out.InternalNotes != note {
 			t.Errorf("%s: replacement of %q, notes %q", typ, out.ReplacementOf, out.InternalNotes)
 		}
@@ -520,10 +520,15 @@ func TestNormalizeReplacement(t *testing.T) {
 		}
 	}
 
-	// An ordinary order.
+	// An ordinary order: the deliver-by date goes to the notes unless a
+	// custom field carries it.
 	out, _ := mustNormalize(t, decode(t, primeOrder, nil), NormalizeOptions{})
-	if out.ReplacementOf != "" || out.InternalNotes != "" {
+	if out.ReplacementOf != "" || out.InternalNotes != "Deliver by 2026-11-26" {
 		t.Errorf("ordinary order: %q %q", out.ReplacementOf, out.InternalNotes)
+	}
+	out, _ = mustNormalize(t, decode(t, primeOrder, nil), NormalizeOptions{CustomFields: [3]string{"", "", FieldDeliverBy}})
+	if out.InternalNotes != "" || out.CustomFields[2] != "2026-11-26" {
+		t.Errorf("deliver-by in customField3: notes %q, fields %q", out.InternalNotes, out.CustomFields)
 	}
 	// A malformed original id is an error naming the field.
 	for _, bad := range []string{"", "113/../x"} {

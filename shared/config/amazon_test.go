@@ -79,6 +79,7 @@ func TestAmazonStoreErrorsNameTheField(t *testing.T) {
 		{"tax ids on a used custom field", "marketplaceId: ATVPDKIKX0DER\n", "marketplaceId: ATVPDKIKX0DER\n      customFields: [orderId]\n      taxIdsTo: customField1\n", "stores[0].amazon.taxIdsTo"},
 		{"bad tax target", "marketplaceId: ATVPDKIKX0DER\n", "marketplaceId: ATVPDKIKX0DER\n      taxIdsTo: customs\n", "stores[0].amazon.taxIdsTo"},
 		{"bad date", "marketplaceId: ATVPDKIKX0DER\n", "marketplaceId: ATVPDKIKX0DER\n      authorizedOn: 15/01/2026\n", "stores[0].amazon.authorizedOn"},
+		{"catalog dimensions", "marketplaceId: ATVPDKIKX0DER\n", "marketplaceId: ATVPDKIKX0DER\n      catalogDimensions: true\n", "stores[0].amazon.catalogDimensions: is not supported yet"},
 		{"amazon on bigcommerce", "channel: amazon", "channel: bigcommerce", "stores[0].amazon: only an amazon store"},
 	}
 	for _, tc := range cases {

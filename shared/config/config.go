@@ -152,7 +152,7 @@ const (
 // AmazonCustomFieldSources are the order attributes an Amazon store can map
 // into ShipStation's custom fields (AmazonStore.CustomFields).
 var AmazonCustomFieldSources = []string{
-	"", "orderId", "sellerOrderId", "purchaseOrderNumber", "marketplaceId", "serviceLevel", "ioss", "replacementOf",
+	"", "orderId", "sellerOrderId", "purchaseOrderNumber", "marketplaceId", "serviceLevel", "ioss", "replacementOf", "deliverBy",
 }
 
 // AmazonTaxTargets are where an Amazon store puts IOSS numbers and buyer tax
@@ -194,8 +194,9 @@ type AmazonStore struct {
 	// AuthorizedOn is the date (YYYY-MM-DD) the seller last authorised
 	// shiprelay; an exception reminds 30 days before the yearly renewal.
 	AuthorizedOn string `yaml:"authorizedOn"`
-	// CatalogDimensions reads package dimensions from the Catalog Items API
-	// for single-item, quantity-one orders. Default off.
+	// CatalogDimensions would read package dimensions from the Catalog
+	// Items API for single-item, quantity-one orders. Not supported yet:
+	// true is refused, so nobody believes it is on.
 	CatalogDimensions bool `yaml:"catalogDimensions"`
 }
 
@@ -452,6 +453,9 @@ func (c *Config) validateAmazon(f string, a *AmazonStore, bad func(field, format
 	}
 	if a.Confirm != ConfirmFirstOnly && a.Confirm != ConfirmEveryPackage {
 		bad(f+".confirm", "%q must be %s or %s", a.Confirm, ConfirmFirstOnly, ConfirmEveryPackage)
+	}
+	if a.CatalogDimensions {
+		bad(f+".catalogDimensions", "is not supported yet (package dimensions from the Catalog Items API); leave it off")
 	}
 	if a.AuthorizedOn != "" {
 		if _, ok := a.Authorized(); !ok {

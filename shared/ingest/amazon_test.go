@@ -27,14 +27,17 @@ const amazonStore = `
 
 // amazonFetcher does what the app's Amazon fetcher does: getOrder with
 // buyer, recipient, fulfilment and cancellation data, normalised.
-type amazonFetcher struct{ client *amazon.Client }
+type amazonFetcher struct {
+	client *amazon.Client
+	opts   amazon.NormalizeOptions
+}
 
 func (f amazonFetcher) Fetch(ctx context.Context, store, id string) (order.Order, order.Disposition, error) {
 	o, err := f.client.GetOrder(ctx, id, []string{"BUYER", "RECIPIENT", "FULFILLMENT", "PROCEEDS", "CANCELLATION", "TAX"})
 	if err != nil {
 		return order.Order{}, 0, err
 	}
-	return amazon.Normalize(store, &o, amazon.NormalizeOptions{})
+	return amazon.Normalize(store, &o, f.opts)
 }
 
 // newAmazonEnv is the ingest env with an Amazon store over the sandbox.
@@ -134,5 +137,49 @@ func TestAmazonBuyerCancelRequestHoldsTheOrderWithOneException(t *testing.T) {
 	if got := e.pushes(); len(got) < 2 {
 		t.Errorf("%d pushes queued; the hold must reach ShipStation", len(got))
 	}
-	_ = time.Second
+}
+
+func TestAmazonFBAIsPushedOnceAsShippedWithoutBuyerDataOnlyWhenImported(t *testing.T) {
+	e, amz := newAmazonEnv(t)
+	c := ctx(t)
+	fba := amz.GenerateOrder(sandbox.AmazonOrderSpec{FBA: true, Prime: true})
+	id := order.ID("amazon:amz-us:" + fba.OrderID)
+
+	// Import off (the default): nothing written, nothing pushed.
+	if err := e.svc.Process(c, amazonMsg(fba)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ledger.Get(c, id); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("FBA order with import off is in the ledger: %v", err)
+	}
+	if got := e.pushes(); len(got) != 0 {
+		t.Fatalf("%d pushes with FBA import off", len(got))
+	}
+
+	// Import on: shipped, no buyer data, one push.
+	f := e.svc.Fetch[order.Amazon].(amazonFetcher)
+	f.opts.ImportFBA = true
+	e.svc.Fetch[order.Amazon] = f
+	if err := e.svc.Process(c, amazonMsg(fba)); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := e.ledger.Get(c, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Order.Status != order.Shipped || !rec.Order.FulfilledByChannel || rec.Order.Personal != nil || rec.State != ledger.StatePending {
+		t.Fatalf("FBA order: %s/%s fulfilledByChannel=%v personal=%v", rec.Order.Status, rec.State, rec.Order.FulfilledByChannel, rec.Order.Personal != nil)
+	}
+	if got := e.pushes(); len(got) != 1 {
+		t.Fatalf("%d pushes, want 1", len(got))
+	}
+	// Once in ShipStation, a later version is not pushed again.
+	if err := e.ledger.MarkPushed(c, id, ledger.Push{Group: "", OrderKey: "k", ShipStationOrderID: 1, Account: "main", Version: rec.Order.ModifiedAt, Status: order.Shipped, At: time.Now()}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	later := rec.Order
+	later.ModifiedAt = later.ModifiedAt.Add(time.Hour)
+	if st, _ := ingest.Decide(&later, map[string]ledger.Push{"": {}}, false); st != ledger.StateSkipped {
+		t.Errorf("a later FBA version: %s, want skipped", st)
+	}
 }

@@ -201,7 +201,9 @@ func (s *Service) redrive(ctx context.Context, rec ledger.Record) error {
 }
 
 // Decide says whether an order goes to ShipStation, given the pushes made
-// of earlier versions: an order without physical lines never does; an order
+// of earlier versions: an order without physical lines never does; an
+// order the channel fulfils itself (FBA) goes once, as shipped, for the
+// record; an order
 // that ShipStation has never seen is not created there when it is already
 // shipped or cancelled on the channel (there is nothing to ship); a version
 // that reports fulfilment, or that changes an order ShipStation has already
@@ -212,6 +214,14 @@ func (s *Service) redrive(ctx context.Context, rec ledger.Record) error {
 func Decide(o *order.Order, pushes map[string]ledger.Push, labelled bool) (ledger.State, string) {
 	if !o.Pushable() {
 		return ledger.StateSkipped, "no physical items to ship"
+	}
+	if o.FulfilledByChannel {
+		// Shipped by the channel (Amazon FBA): ShipStation gets it once, as
+		// shipped, for the record; later versions change nothing there.
+		if len(pushes) == 0 && o.Status == order.Shipped {
+			return ledger.StatePending, ""
+		}
+		return ledger.StateSkipped, "fulfilled by the channel: in ShipStation for the record only"
 	}
 	if len(pushes) == 0 && (o.Status == order.Shipped || o.Status == order.Cancelled) {
 		return ledger.StateSkipped, "already " + string(o.Status) + " on the channel before import"

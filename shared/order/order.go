@@ -228,6 +228,10 @@ type Order struct {
 	ReplacementOf ID `json:"replacementOf,omitempty"`
 	// Business marks an order placed by a business buyer (Amazon Business).
 	Business bool `json:"business,omitempty"`
+	// FulfilledByChannel marks an order the channel ships itself (Amazon
+	// FBA), imported for record keeping only: it goes to ShipStation as
+	// shipped, without buyer data, and no label is ever relayed for it.
+	FulfilledByChannel bool `json:"fulfilledByChannel,omitempty"`
 
 	Status Status `json:"status"`
 	// CancelRequested is set when the buyer asked the channel to cancel an
