@@ -218,15 +218,8 @@ func (s *Service) Process(ctx context.Context, msg queue.Notify) error {
 // parked for the policy's longest delay; the channel is not called again
 // until an operator resumes the store (shiprelay stores resume).
 func (s *Service) pause(ctx context.Context, storeID string, err error) error {
-	first, perr := s.Ledger.PauseStore(ctx, storeID, "re-authorisation required: "+err.Error(), s.now())
-	if perr != nil {
-		return fmt.Errorf("pause store: %w", perr)
-	}
-	if first {
-		if xerr := s.exception(ctx, "", storeID, errs.E(errs.Unauthorised, "notify", fmt.Errorf("store paused, re-authorisation required: %w", err)),
-			"paused", storeID, s.now().UTC().Format(time.RFC3339Nano)); xerr != nil {
-			return xerr
-		}
+	if perr := ledger.Pause(ctx, s.Ledger, s.Ledger, s.Log, "notify", storeID, err, s.now()); perr != nil {
+		return perr
 	}
 	return err
 }

@@ -92,7 +92,7 @@ func (s *Service) Handle(ctx context.Context, _ events.EventBridgeEvent) error {
 // Run polls every enabled store with a lister. One store's failure does not
 // stop the others; the joined error makes the invocation fail visibly.
 func (s *Service) Run(ctx context.Context) error {
-	var errs []error
+	var failed []error
 	for i := range s.Config.Stores {
 		st := &s.Config.Stores[i]
 		l := s.Listers[st.Channel]
@@ -102,11 +102,11 @@ func (s *Service) Run(ctx context.Context) error {
 		sctx := obs.With(ctx, "store_id", st.ID, "channel", string(st.Channel))
 		if s.Ledger != nil {
 			if err := s.remind(sctx, st); err != nil {
-				errs = append(errs, fmt.Errorf("store %s: %w", st.ID, err))
+				failed = append(failed, fmt.Errorf("store %s: %w", st.ID, err))
 			}
 			status, err := s.Ledger.StoreStatus(ctx, st.ID)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("store %s: %w", st.ID, err))
+				failed = append(failed, fmt.Errorf("store %s: %w", st.ID, err))
 				continue
 			}
 			if status.Paused {
@@ -115,9 +115,16 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 		}
 		n, err := s.Store(ctx, st, l)
+		if err != nil && s.Ledger != nil && errs.Is(err, errs.Unauthorised) {
+			// Refused credentials: pause the store (one exception) rather
+			// than failing the same way every tick.
+			if perr := ledger.Pause(ctx, s.Ledger, s.Ledger, s.Log, "poll", st.ID, err, s.now()); perr != nil {
+				err = errors.Join(err, perr)
+			}
+		}
 		if err != nil {
 			s.Log.ErrorContext(sctx, "poll: store failed; watermark kept", "error", err.Error())
-			errs = append(errs, fmt.Errorf("store %s: %w", st.ID, err))
+			failed = append(failed, fmt.Errorf("store %s: %w", st.ID, err))
 			continue
 		}
 		s.Log.InfoContext(sctx, "poll: done", "enqueued", n)
@@ -129,11 +136,11 @@ func (s *Service) Run(ctx context.Context) error {
 			actx := obs.With(ctx, "account", a.ID)
 			if err := s.pullLabels(ctx, a.ID); err != nil {
 				s.Log.ErrorContext(actx, "poll: label pull failed; watermark kept", "error", err.Error())
-				errs = append(errs, fmt.Errorf("shipstation %s: %w", a.ID, err))
+				failed = append(failed, fmt.Errorf("shipstation %s: %w", a.ID, err))
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return errors.Join(failed...)
 }
 
 // remind raises, once per due date, the exception that reminds the

@@ -10,6 +10,7 @@ import (
 	"github.com/shiprelay/shiprelay/infra/testenv"
 	"github.com/shiprelay/shiprelay/shared/config"
 	"github.com/shiprelay/shiprelay/shared/dynamo"
+	"github.com/shiprelay/shiprelay/shared/errs"
 	"github.com/shiprelay/shiprelay/shared/obs"
 	"github.com/shiprelay/shiprelay/shared/order"
 	"github.com/shiprelay/shiprelay/shared/poll"
@@ -136,5 +137,39 @@ func TestReauthorisationReminderIsRaisedOnce30DaysAhead(t *testing.T) {
 	e := exs[0]
 	if e.StoreID != "amz-us" || e.Kind != "unauthorised" || !strings.Contains(e.Message, "2026-12-10") || !strings.Contains(e.Message, "Manage Your Apps") {
 		t.Errorf("reminder %+v", e)
+	}
+}
+
+// refusingLister refuses the store's credentials, as Amazon's LWA does on
+// invalid_grant.
+type refusingLister struct{ calls int }
+
+func (l *refusingLister) ModifiedBetween(context.Context, string, time.Time, time.Time, func([]poll.Change) error) (time.Time, error) {
+	l.calls++
+	return time.Time{}, errs.Ef(errs.Unauthorised, "amazon.lwa.Token", "HTTP 400: invalid_grant: re-authorise")
+}
+
+func TestPollPausesAStoreWhoseCredentialsAreRefused(t *testing.T) {
+	svc, led, _, now := newAmazonPoll(t, "2026-06-01")
+	l := &refusingLister{}
+	svc.Listers[order.Amazon] = l
+	c := context.Background()
+	if err := svc.Run(c); !errs.Is(err, errs.Unauthorised) {
+		t.Fatalf("Run = %v, want the refusal reported", err)
+	}
+	for range 3 {
+		*now = now.Add(5 * time.Minute)
+		if err := svc.Run(c); err != nil {
+			t.Fatalf("Run on a paused store = %v", err)
+		}
+	}
+	if l.calls != 1 {
+		t.Errorf("the channel was called %d times; a paused store is left alone", l.calls)
+	}
+	if st, _ := led.StoreStatus(c, "amz-us"); !st.Paused {
+		t.Error("store not paused")
+	}
+	if exs, _, _ := led.Exceptions(c, 10, ""); len(exs) != 1 {
+		t.Errorf("%d exceptions, want 1: %+v", len(exs), exs)
 	}
 }
