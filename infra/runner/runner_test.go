@@ -131,7 +131,7 @@ func TestRealTemplate(t *testing.T) {
 
 	// Environments: template values resolved to the local resources, then
 	// the process environment.
-	if len(envs) != 8 { // one per CodeUri: the two notify functions share one
+	if len(envs) != 9 { // one per CodeUri: the two notify functions share one
 		t.Fatalf("factory called for %v", envs)
 	}
 	for name, want := range map[string]map[string]string{
@@ -172,7 +172,7 @@ func TestRealTemplate(t *testing.T) {
 		t.Errorf("second setup: %s vs %s", r2.QueueURL("PushDLQ"), r.QueueURL("PushDLQ"))
 	}
 	desc, err := r.ddb.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String(r.TableName("Table"))})
-	if err != nil || len(desc.Table.GlobalSecondaryIndexes) != 2 || len(desc.Table.KeySchema) != 2 {
+	if err != nil || len(desc.Table.GlobalSecondaryIndexes) != 3 || len(desc.Table.KeySchema) != 2 {
 		t.Errorf("table: %v %+v", err, desc)
 	}
 	attrs, err := r.sqs.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
@@ -281,7 +281,7 @@ func TestRealTemplate(t *testing.T) {
 		st.Queues["ShipmentsQueue"].DeadLetterQueue != "ShipmentsDLQ" || st.Queues["NotifyBigCommerceQueue"].DeadLetterQueue != "NotifyBigCommerceDLQ" {
 		t.Errorf("status queues: %+v", st.Queues)
 	}
-	if len(st.Functions) != 9 {
+	if len(st.Functions) != 10 {
 		t.Errorf("status functions: %+v", st.Functions)
 	}
 	if w := st.Functions["WebhookFunction"]; w.Invocations != 2 || w.Errors != 0 || w.Name != "webhook" || len(w.Triggers) != 2 {

@@ -283,7 +283,7 @@ func TestNewPlansTheTemplate(t *testing.T) {
 	for _, s := range r.schedules {
 		scheds[s.fn.name] = s.sched.Every.String() + " every " + s.every.String()
 	}
-	if len(scheds) != 2 || scheds["poll"] != "5m0s every 10s" || scheds["reconcile"] != "15m0s every 0s" {
+	if len(scheds) != 3 || scheds["poll"] != "5m0s every 10s" || scheds["reconcile"] != "15m0s every 0s" || scheds["redact"] != "1h0m0s every 0s" {
 		t.Errorf("schedules: %v", scheds)
 	}
 	for _, key := range []string{"PollFunction", "Poll", "poll", "pollfunction"} {

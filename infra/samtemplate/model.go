@@ -17,6 +17,8 @@ const (
 	TypeLogGroup = "AWS::Logs::LogGroup"
 	// TypeQueuePolicy grants another account (Amazon's notifications) access to queues.
 	TypeQueuePolicy = "AWS::SQS::QueuePolicy"
+	// TypeAlarm is a CloudWatch alarm on one of the functions' metrics.
+	TypeAlarm = "AWS::CloudWatch::Alarm"
 )
 
 // Value is a template value that may be a literal or an intrinsic function.

@@ -176,6 +176,30 @@ var cfnSchemas = map[string]*resourceSchema{
 			"VisibilityTimeout":             intRange(0, 43200),
 		}),
 	},
+	TypeAlarm: {
+		attrs: []string{"Arn"},
+		props: obj(map[string]*propType{
+			"ActionsEnabled":                   boolean(),
+			"AlarmActions":                     listOf(str()),
+			"AlarmDescription":                 str(),
+			"AlarmName":                        str(),
+			"ComparisonOperator!":              enum("GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold", "LessThanLowerOrGreaterThanUpperThreshold", "LessThanLowerThreshold", "GreaterThanUpperThreshold"),
+			"DatapointsToAlarm":                integer(),
+			"Dimensions":                       listOf(obj(map[string]*propType{"Name!": str(), "Value!": str()})),
+			"EvaluateLowSampleCountPercentile": str(),
+			"EvaluationPeriods!":               integer(),
+			"ExtendedStatistic":                str(),
+			"InsufficientDataActions":          listOf(str()),
+			"MetricName":                       str(),
+			"Namespace":                        str(),
+			"OKActions":                        listOf(str()),
+			"Period":                           integer(),
+			"Statistic":                        enum("SampleCount", "Average", "Sum", "Minimum", "Maximum"),
+			"Threshold":                        integer(),
+			"TreatMissingData":                 enum("breaching", "notBreaching", "ignore", "missing"),
+			"Unit":                             str(),
+		}),
+	},
 	TypeQueuePolicy: {
 		attrs: []string{"Id"},
 		props: obj(map[string]*propType{
@@ -420,6 +444,8 @@ var RequiredEnv = map[string][]string{
 	"ingest":    {"SHIPRELAY_TABLE", "SHIPRELAY_PUSH_QUEUE_URL", "SHIPRELAY_INGEST_QUEUE_URL"},
 	"push":      {"SHIPRELAY_TABLE", "SHIPRELAY_PUSH_QUEUE_URL"},
 	"reconcile": {"SHIPRELAY_TABLE", "SHIPRELAY_PUSH_QUEUE_URL"},
+	// The redaction sweep re-sends open ShipStation copies through push.
+	"redact": {"SHIPRELAY_TABLE", "SHIPRELAY_PUSH_QUEUE_URL"},
 	// Its own queue (backoff) and one notify queue per channel kind.
 	"shipments": {"SHIPRELAY_TABLE", "SHIPRELAY_SHIPMENTS_QUEUE_URL", "SHIPRELAY_NOTIFY_BIGCOMMERCE_QUEUE_URL", "SHIPRELAY_NOTIFY_AMAZON_QUEUE_URL"},
 	// One notify function per channel kind: the channel it confirms on and
@@ -446,6 +472,9 @@ var PlainEnv = map[string][]string{
 var TableActions = map[string][]string{
 	// The sweep queries pending orders (gsi1) and exception records (gsi2).
 	"reconcile": {"dynamodb:Query"},
+	// Lists due orders (gsi3 Query), reads orders and labels (GetItem,
+	// Query), redacts in one transaction (PutItem, UpdateItem).
+	"redact": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"},
 	// Records labels (Get/PutItem), resolves orderKeys, reads the order and
 	// its notifications (GetItem, Query), plans notifications and records
 	// exceptions in transactions (PutItem, UpdateItem), settles voided ones
@@ -473,5 +502,5 @@ var GlobalEnv = []string{"SHIPRELAY_CONFIG", "SHIPRELAY_LOG_LEVEL", "SHIPRELAY_M
 
 // LocalOnlyEnv are SHIPRELAY_* variables the code may read that only the
 // local stack sets (never the template).
-var LocalOnlyEnv = []string{"SHIPRELAY_SECRETS_FILE", "SHIPRELAY_AMAZON_SPEEDUP", "SHIPRELAY_CACHE", "SHIPRELAY_DYNAMODB_PORT",
+var LocalOnlyEnv = []string{"SHIPRELAY_SECRETS_FILE", "SHIPRELAY_AMAZON_SPEEDUP", "SHIPRELAY_CLOCK_SPEEDUP", "SHIPRELAY_CACHE", "SHIPRELAY_DYNAMODB_PORT",
 	"SHIPRELAY_SQS_PORT", "SHIPRELAY_STACK_TIMEOUT"}

@@ -40,7 +40,7 @@ func TestTemplate(t *testing.T) {
 func hermeticRoot(t *testing.T, template []byte) string {
 	t.Helper()
 	root := t.TempDir()
-	for _, dir := range []string{"webhook", "poll", "ingest", "push", "reconcile", "shipments", "notify", "orderchange"} {
+	for _, dir := range []string{"webhook", "poll", "ingest", "push", "reconcile", "shipments", "notify", "orderchange", "redact"} {
 		d := filepath.Join(root, "functions", dir)
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
@@ -100,6 +100,8 @@ func TestTemplateShape(t *testing.T) {
 			[]string{"SQS IngestQueue 10 1 5"}},
 		"PushFunction": {"push", 60, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_PUSH_QUEUE_URL": "pq-url"},
 			[]string{"SQS PushQueue 100 2 2"}},
+		"RedactFunction": {"redact", 300, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_PUSH_QUEUE_URL": "pq-url"},
+			[]string{"Schedule rate(1 hour)"}},
 		"ReconcileFunction": {"reconcile", 120, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_PUSH_QUEUE_URL": "pq-url"},
 			[]string{"Schedule rate(15 minutes)"}},
 		"ShipmentsFunction": {"shipments", 60, map[string]string{"SHIPRELAY_TABLE": "tbl", "SHIPRELAY_SHIPMENTS_QUEUE_URL": "sq-url", "SHIPRELAY_NOTIFY_BIGCOMMERCE_QUEUE_URL": "nbq-url", "SHIPRELAY_NOTIFY_AMAZON_QUEUE_URL": "naq-url"},

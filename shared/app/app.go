@@ -42,6 +42,7 @@ import (
 	"github.com/shiprelay/shiprelay/shared/secrets"
 	"github.com/shiprelay/shiprelay/shared/shipstation"
 	"github.com/shiprelay/shiprelay/shared/sqs"
+	"github.com/shiprelay/shiprelay/shared/sweep"
 	"github.com/shiprelay/shiprelay/shared/webhook"
 )
 
@@ -67,10 +68,14 @@ const (
 	EnvSecretsFile   = "SHIPRELAY_SECRETS_FILE" // local stack only: secrets from a JSON file
 	EnvLogLevel      = "SHIPRELAY_LOG_LEVEL"    // DEBUG, INFO, WARN, ERROR
 	EnvMetricsSpace  = "SHIPRELAY_METRICS_NAMESPACE"
+	// EnvClockSpeedUp (local stack only) runs the redaction sweep's clock
+	// that many times faster than real time from the process start, so a
+	// demo shows 14-day redactions within minutes.
+	EnvClockSpeedUp = "SHIPRELAY_CLOCK_SPEEDUP"
 )
 
 // Functions lists the function names Build knows (functions/<name>).
-var Functions = []string{"webhook", "poll", "ingest", "push", "reconcile", "shipments", "notify", "orderchange"}
+var Functions = []string{"webhook", "poll", "ingest", "push", "reconcile", "shipments", "notify", "orderchange", "redact"}
 
 // Deps are the adapters shared by every function of one process.
 type Deps struct {
@@ -209,7 +214,7 @@ func (d *Deps) Handler(name string) (lambda.Handler, error) {
 		}).Handle
 	case "ingest":
 		h = (&ingest.Service{
-			Config: d.Config, Ledger: d.Ledger, Stores: d.Ledger, Push: q.get(EnvPushQueue), Log: d.Log, Metrics: d.Metrics,
+			Config: d.Config, Ledger: d.Ledger, Stores: d.Ledger, Redactions: d.Ledger, Push: q.get(EnvPushQueue), Log: d.Log, Metrics: d.Metrics,
 			Retry: d.retrier("ingest", q.get(EnvIngestQueue)),
 			Fetch: map[order.Channel]ingest.Fetcher{order.BigCommerce: d.clients, order.Amazon: d.amazon},
 		}).Handle
@@ -246,6 +251,8 @@ func (d *Deps) Handler(name string) (lambda.Handler, error) {
 			Config: d.Config, Ledger: d.Ledger, Confirmer: c, Log: d.Log, Metrics: d.Metrics,
 			Retry: d.retrier("notify", self), Self: self,
 		}).Handle
+	case "redact":
+		h = (&sweep.Redactions{Ledger: d.Ledger, Push: q.get(EnvPushQueue), Log: d.Log, Metrics: d.Metrics, Now: d.clock()}).Handle
 	case "reconcile":
 		h = (&reconcile.Service{Config: d.Config, Ledger: d.Ledger, Push: q.get(EnvPushQueue), Log: d.Log, Metrics: d.Metrics}).Handle
 	default:
@@ -283,6 +290,19 @@ func (d *Deps) retrier(function string, q *sqs.Queue) *lambdaio.Retrier {
 				d.Log.ErrorContext(ctx, "could not record the dead-letter exception", "error", err.Error())
 			}
 		},
+	}
+}
+
+// clock is the sweep's clock: real time, or, with EnvClockSpeedUp on the
+// local stack, time running that many times faster from now on.
+func (d *Deps) clock() func() time.Time {
+	var f float64
+	if _, err := fmt.Sscan(d.getenv(EnvClockSpeedUp), &f); err != nil || f <= 1 {
+		return time.Now
+	}
+	start := time.Now()
+	return func() time.Time {
+		return start.Add(time.Duration(float64(time.Since(start)) * f))
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/shiprelay/shiprelay/shared/errs"
 	"github.com/shiprelay/shiprelay/shared/ledger"
 	"github.com/shiprelay/shiprelay/shared/order"
+	"github.com/shiprelay/shiprelay/shared/redaction"
 )
 
 // Attribute names.
@@ -26,6 +27,8 @@ const (
 	attrGSI1SK      = "gsi1sk"
 	attrGSI2PK      = "gsi2pk"
 	attrGSI2SK      = "gsi2sk"
+	attrGSI3PK      = "gsi3pk"
+	attrGSI3SK      = "gsi3sk"
 	attrOrder       = "order"
 	attrState       = "state"
 	attrModifiedAt  = "modifiedAt"
@@ -43,6 +46,9 @@ const (
 	attrUntil       = "until"
 	attrTokens      = "tokens"
 	attrBlocked     = "blockedUntil"
+	attrRedactDue   = "redactDue"
+	attrRedactedAt  = "redactedAt"
+	attrPIITTL      = "piiTTL"
 )
 
 // Key prefixes and fixed sort keys.
@@ -62,6 +68,7 @@ const (
 	skRate          = "RATE"
 	prefixStore     = "STORE#"
 	prefixUpdated   = "UPDATED#"
+	prefixRedact    = "REDACT#"
 	dayLayout       = "2006-01-02"
 )
 
@@ -156,12 +163,17 @@ func getTime(item map[string]types.AttributeValue, name string) (time.Time, erro
 	return t, nil
 }
 
-// stored is an order item as read: the record (without Personal) and the
-// revision that conditional writes compare against.
+// stored is an order item as read: the record (without Personal), the
+// revision that conditional writes compare against and the time to live
+// its buyer data item must carry (0: none).
 type stored struct {
-	rec ledger.Record
-	rev int64
+	rec    ledger.Record
+	rev    int64
+	piiTTL int64
 }
+
+// redacted reports whether the order's buyer data has been redacted.
+func (st *stored) redacted() bool { return st != nil && !st.rec.RedactedAt.IsZero() }
 
 func decodeOrderItem(item map[string]types.AttributeValue) (stored, error) {
 	var st stored
@@ -189,6 +201,8 @@ func decodeOrderItem(item map[string]types.AttributeValue) (stored, error) {
 		attrImportedAt:  &st.rec.ImportedAt,
 		attrUpdatedAt:   &st.rec.UpdatedAt,
 		attrFirstSeenAt: &st.rec.FirstSeenAt,
+		attrRedactDue:   &st.rec.RedactionDue,
+		attrRedactedAt:  &st.rec.RedactedAt,
 	} {
 		if *dst, err = getTime(item, name); err != nil {
 			return st, err
@@ -197,29 +211,60 @@ func decodeOrderItem(item map[string]types.AttributeValue) (stored, error) {
 	if st.rev, err = getInt(item, attrRev); err != nil {
 		return st, err
 	}
+	if st.piiTTL, err = getInt(item, attrPIITTL); err != nil {
+		return st, err
+	}
 	return st, nil
 }
 
-// decodePersonal reads a PII item; it returns nil when the item is absent,
-// expired (ttl in the past, even before DynamoDB has deleted it) or empty.
-func decodePersonal(item map[string]types.AttributeValue, now time.Time) (*order.Personal, error) {
+// pii is a buyer data item as read. data may be raw buyer data whatever
+// the item's ttl says: only view hands buyer data to callers.
+type pii struct {
+	present bool
+	ttl     int64 // epoch seconds; 0: none
+	data    *order.Personal
+}
+
+// decodePII reads a PII item (nil: absent).
+func decodePII(item map[string]types.AttributeValue) (pii, error) {
 	if item == nil {
-		return nil, nil
+		return pii{}, nil
 	}
-	if ttl, err := getInt(item, TTLAttribute); err != nil {
-		return nil, err
-	} else if ttl > 0 && ttl <= now.Unix() {
-		return nil, nil
+	p := pii{present: true}
+	var err error
+	if p.ttl, err = getInt(item, TTLAttribute); err != nil {
+		return pii{}, err
 	}
 	raw := getS(item, attrPersonal)
 	if raw == "" {
-		return nil, nil
+		return p, nil
 	}
-	var p order.Personal
-	if err := json.Unmarshal([]byte(raw), &p); err != nil {
-		return nil, fmt.Errorf("pii item %s: %w", getS(item, attrPK), err)
+	p.data = new(order.Personal)
+	if err := json.Unmarshal([]byte(raw), p.data); err != nil {
+		return pii{}, fmt.Errorf("pii item %s: %w", getS(item, attrPK), err)
 	}
-	return &p, nil
+	return p, nil
+}
+
+// expired reports whether the item's time to live has passed at now
+// (DynamoDB deletes expired items late, up to days).
+func (p pii) expired(now time.Time) bool { return p.ttl > 0 && p.ttl <= now.Unix() }
+
+// view is the buyer data readers get at now, for an order redacted or not:
+//   - no item (none was given, as for an FBA order, or DynamoDB deleted
+//     it), or an empty one: nil, which readers show as redacted;
+//   - the order is redacted, or the item's ttl has passed:
+//     redaction.Redact of what it holds (Personal.Redacted set), never the
+//     raw data;
+//   - otherwise the data as stored.
+func (p pii) view(now time.Time, redacted bool) *order.Personal {
+	if !p.present || p.data == nil {
+		return nil
+	}
+	if redacted || p.expired(now) {
+		return redaction.Redact(p.data)
+	}
+	return p.data
 }
 
 func historyItem(id order.ID, ev order.Event) map[string]types.AttributeValue {

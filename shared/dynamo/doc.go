@@ -5,7 +5,8 @@
 // # Table
 //
 // Primary key pk (S, HASH) and sk (S, RANGE); GSI gsi1 (gsi1pk, gsi1sk) and
-// GSI gsi2 (gsi2pk, gsi2sk), both S keys with projection ALL; time to live
+// GSI gsi2 (gsi2pk, gsi2sk), both S keys with projection ALL; the sparse
+// GSI gsi3 (gsi3pk, gsi3sk), S keys with projection KEYS_ONLY; time to live
 // on ttl (epoch seconds); on-demand billing. Every time attribute is RFC 3339
 // in UTC with exactly nine fraction digits ("2026-11-21T17:03:20.000000000Z",
 // see timeLayout), so that times sort as strings. Money stays decimal text
@@ -27,15 +28,24 @@
 //	rev          N  revision, +1 on every write; conditional writes compare it
 //	gsi1pk/sk       STORE#<storeId>#<state> / <updatedAt>#<order id>   (ByState, newest first)
 //	gsi2pk/sk       UPDATED#<yyyy-mm-dd of updatedAt> / <updatedAt>#<order id>   (UpdatedBetween)
+//	redactDue    S  when the buyer data is due for redaction (SetRedactionDue); kept after
+//	piiTTL       N  the ttl the PII item carries (due + grace, epoch seconds); removed by Redact
+//	gsi3pk/sk       REDACT#<shard 0..3 by hash of the id> / <redactDue>#<order id>
+//	                (DueForRedaction); only while due and not redacted: the index is sparse
+//	redactedAt   S  when Redact redacted the buyer data; its buyer data is never written again
 //
 // Buyer data, pk=ORDER#<order id> sk=PII:
 //
-//	personal     S  order.Personal as JSON
-//	ttl          N  optional; unset for now (the redaction schedule will set it)
+//	personal     S  order.Personal as JSON (after Redact: redaction.Redact of it)
+//	ttl          N  piiTTL while the order waits for redaction; Upsert keeps it
 //
-// A reader that finds no PII item, or one whose ttl is past (DynamoDB
-// deletes expired items late, up to days), returns Personal=nil, which
-// readers show as redacted.
+// What readers get as Personal (Get, and the record Upsert returns): nil
+// when there is no PII item (none was given, as for an FBA order, or
+// DynamoDB deleted it); redaction.Redact of its content, with
+// Personal.Redacted set, when the order is redacted or the item's ttl is
+// past (DynamoDB deletes expired items late, up to days; the raw content
+// is never handed out); else the content. Readers show nil and redacted
+// data alike as redacted.
 //
 // History, pk=ORDER#<order id> sk=H#<at>#<random>: at, kind, message (an
 // order.Event, PII-free). History returns it oldest first.
@@ -66,7 +76,9 @@
 // Upsert and MarkPushed read the order item (strongly consistent), decide,
 // and write in one TransactWriteItems conditioned on the revision read; a
 // lost race re-reads and decides again, a bounded number of times.
-// SetState and RecordException need no read: they update the item
+// SetRedactionDue and Redact work the same way, so an Upsert racing them
+// re-reads: it never writes buyer data without its ttl, nor over redacted
+// data. SetState and RecordException need no read: they update the item
 // unconditionally except for its existence and bump rev, which makes a
 // concurrent Upsert or MarkPushed re-read. Listings (ByState,
 // UpdatedBetween, Exceptions) read GSIs, which are eventually consistent in

@@ -28,13 +28,25 @@ type Ledger struct {
 	Client *dynamodb.Client
 	// Table is the table name.
 	Table string
+	// Now is the clock of the reads that take no time from their caller
+	// (Get decides with it whether buyer data has expired); nil is
+	// time.Now.
+	Now func() time.Time
 }
 
 var (
 	_ ledger.Store      = (*Ledger)(nil)
 	_ ledger.Claims     = (*Ledger)(nil)
 	_ ledger.Watermarks = (*Ledger)(nil)
+	_ ledger.Redactions = (*Ledger)(nil)
 )
+
+func (l *Ledger) now() time.Time {
+	if l.Now != nil {
+		return l.Now()
+	}
+	return time.Now()
+}
 
 // New returns the ledger on table.
 func New(client *dynamodb.Client, table string) *Ledger {
@@ -53,15 +65,16 @@ const (
 	maxDays = 400
 )
 
-// read returns the order item and the buyer data of id with one strongly
-// consistent Query (sk between "ORDER" and "PII" selects exactly those two
-// items). cur is nil when the order is not in the ledger.
-func (l *Ledger) read(ctx context.Context, op string, id order.ID, now time.Time) (*stored, *order.Personal, error) {
+// read returns the order item and the buyer data item of id with one
+// strongly consistent Query (sk between "ORDER" and "PII" selects exactly
+// those two items). cur is nil when the order is not in the ledger. The
+// buyer data is as stored: callers hand out only its view.
+func (l *Ledger) read(ctx context.Context, op string, id order.ID) (*stored, pii, error) {
 	kc := expression.Key(attrPK).Equal(expression.Value(orderPK(id))).
 		And(expression.Key(attrSK).Between(expression.Value(skOrder), expression.Value(skPII)))
 	ex, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {
-		return nil, nil, errs.E(errs.Invalid, op, err)
+		return nil, pii{}, errs.E(errs.Invalid, op, err)
 	}
 	out, err := l.Client.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 aws.String(l.Table),
@@ -71,21 +84,21 @@ func (l *Ledger) read(ctx context.Context, op string, id order.ID, now time.Time
 		ConsistentRead:            aws.Bool(true),
 	})
 	if err != nil {
-		return nil, nil, classify(op, fmt.Errorf("read order %s: %w", id, err))
+		return nil, pii{}, classify(op, fmt.Errorf("read order %s: %w", id, err))
 	}
 	var cur *stored
-	var personal *order.Personal
+	var personal pii
 	for _, item := range out.Items {
 		switch getS(item, attrSK) {
 		case skOrder:
 			st, err := decodeOrderItem(item)
 			if err != nil {
-				return nil, nil, errs.E(errs.Other, op, err)
+				return nil, pii{}, errs.E(errs.Other, op, err)
 			}
 			cur = &st
 		case skPII:
-			if personal, err = decodePersonal(item, now); err != nil {
-				return nil, nil, errs.E(errs.Other, op, err)
+			if personal, err = decodePII(item); err != nil {
+				return nil, pii{}, errs.E(errs.Other, op, err)
 			}
 		}
 	}
@@ -118,6 +131,12 @@ func (l *Ledger) getOrder(ctx context.Context, op string, id order.ID) (*stored,
 // o.Personal is not nil) and a history event. A lost race re-reads and
 // decides again, at most maxAttempts times. A replay of the stored version is
 // Unchanged and an older version Stale; neither writes anything.
+//
+// The buyer data item keeps the time to live SetRedactionDue gave it. Once
+// the order is redacted, its buyer data is never written again: a later
+// version's o.Personal is dropped and the record returned holds the
+// redacted text. The returned record's Personal is what Get would show at
+// now.
 func (l *Ledger) Upsert(ctx context.Context, o order.Order, state ledger.State, firstSeen, now time.Time) (ledger.Result, ledger.Record, error) {
 	const op = "dynamo.Upsert"
 	if err := o.Validate(); err != nil {
@@ -136,19 +155,18 @@ func (l *Ledger) Upsert(ctx context.Context, o order.Order, state ledger.State, 
 	if err != nil {
 		return 0, ledger.Record{}, errs.E(errs.Invalid, op, fmt.Errorf("order %s: encode: %w", o.ID, err))
 	}
-	var personalItem map[string]types.AttributeValue
+	var personalJSON string
 	if personal != nil {
 		raw, err := json.Marshal(personal)
 		if err != nil {
 			return 0, ledger.Record{}, errs.E(errs.Invalid, op, fmt.Errorf("order %s: encode personal: %w", o.ID, err))
 		}
-		personalItem = keyOf(orderPK(o.ID), skPII)
-		personalItem[attrPersonal] = s(string(raw))
+		personalJSON = string(raw)
 	}
 	version := fmtTime(o.ModifiedAt)
 
 	for attempt := 0; ; attempt++ {
-		cur, curPII, err := l.read(ctx, op, o.ID, now)
+		cur, curPII, err := l.read(ctx, op, o.ID)
 		if err != nil {
 			return 0, ledger.Record{}, err
 		}
@@ -156,11 +174,11 @@ func (l *Ledger) Upsert(ctx context.Context, o order.Order, state ledger.State, 
 			switch stored := fmtTime(cur.rec.Order.ModifiedAt); {
 			case stored == version && sameContent(cur.rec.Order, o):
 				rec := cur.rec
-				rec.Order.Personal = curPII
+				rec.Order.Personal = curPII.view(now, cur.redacted())
 				return ledger.Unchanged, rec, nil
 			case stored > version:
 				rec := cur.rec
-				rec.Order.Personal = curPII
+				rec.Order.Personal = curPII.view(now, cur.redacted())
 				return ledger.Stale, rec, nil
 			}
 		}
@@ -176,16 +194,27 @@ func (l *Ledger) Upsert(ctx context.Context, o order.Order, state ledger.State, 
 			result, kind = ledger.Updated, order.EventUpdated
 			rec.ImportedAt, rec.FirstSeenAt = cur.rec.ImportedAt, cur.rec.FirstSeenAt
 			rec.Pushes, rec.LastError = cur.rec.Pushes, cur.rec.LastError
+			rec.RedactionDue, rec.RedactedAt = cur.rec.RedactionDue, cur.rec.RedactedAt
 			rev = cur.rev + 1
 			// The same version with other content is a change made within
 			// the channel's timestamp resolution (Amazon's lastUpdatedTime
 			// has whole seconds): the later read is the current state.
 			cond = revIs(cur.rev).And(expression.Name(attrModifiedAt).LessThanEqual(expression.Value(version)))
 		}
-		rec.Order.Personal = personal
-		if personal == nil {
-			rec.Order.Personal = curPII
+		// The buyer data item written, if any: never over redacted data,
+		// and with the time to live of the redaction schedule.
+		var personalItem map[string]types.AttributeValue
+		newPII := curPII
+		if personal != nil && !cur.redacted() {
+			personalItem = keyOf(orderPK(o.ID), skPII)
+			personalItem[attrPersonal] = s(personalJSON)
+			newPII = pii{present: true, data: personal}
+			if cur != nil && cur.piiTTL > 0 {
+				personalItem[TTLAttribute] = n(cur.piiTTL)
+				newPII.ttl = cur.piiTTL
+			}
 		}
+		rec.Order.Personal = newPII.view(now, cur.redacted())
 		upd := listingKeys(o.ID, o.StoreID, state, now).
 			Set(expression.Name(attrOrder), expression.Value(orderAV)).
 			Set(expression.Name(attrState), expression.Value(string(state))).
@@ -218,10 +247,12 @@ func (l *Ledger) Upsert(ctx context.Context, o order.Order, state ledger.State, 
 	}
 }
 
-// Get implements ledger.Store.
+// Get implements ledger.Store. Buyer data that has passed its time to live
+// at l's clock (Now), or of an order marked redacted, is returned redacted
+// (redaction.Redact of what the item holds); no item at all is nil.
 func (l *Ledger) Get(ctx context.Context, id order.ID) (ledger.Record, error) {
 	const op = "dynamo.Get"
-	cur, personal, err := l.read(ctx, op, id, time.Now())
+	cur, personal, err := l.read(ctx, op, id)
 	if err != nil {
 		return ledger.Record{}, err
 	}
@@ -229,7 +260,7 @@ func (l *Ledger) Get(ctx context.Context, id order.ID) (ledger.Record, error) {
 		return ledger.Record{}, errs.Ef(errs.NotFound, op, "order %s is not in the ledger", id)
 	}
 	rec := cur.rec
-	rec.Order.Personal = personal
+	rec.Order.Personal = personal.view(l.now(), cur.redacted())
 	return rec, nil
 }
 
@@ -366,7 +397,7 @@ func (l *Ledger) RecordException(ctx context.Context, e ledger.Exception) error 
 		e.ID = randomID()
 	}
 	if e.At.IsZero() {
-		e.At = time.Now()
+		e.At = l.now()
 	}
 	e.At = e.At.UTC()
 	item, err := exceptionItem(e)
@@ -440,7 +471,7 @@ func (l *Ledger) AppendEvent(ctx context.Context, id order.ID, ev order.Event) e
 		return errs.Ef(errs.Invalid, op, "order %s: empty event kind", id)
 	}
 	if ev.At.IsZero() {
-		ev.At = time.Now()
+		ev.At = l.now()
 	}
 	ev.Message = clip(ev.Message)
 	err := l.transact(ctx, []types.TransactWriteItem{

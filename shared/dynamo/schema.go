@@ -21,10 +21,15 @@ const (
 	// GSI2 lists orders by ledger update time in day partitions, and
 	// exceptions newest first (keys gsi2pk/gsi2sk).
 	GSI2 = "gsi2"
+	// GSI3 is the sparse index of orders due for redaction, by due time in
+	// a few fixed shards (keys gsi3pk/gsi3sk, projection KEYS_ONLY): only
+	// orders with a due time not yet redacted have its keys.
+	GSI3 = "gsi3"
 )
 
 // Schema is the single table's definition: pk/sk (S) primary key, the GSIs
-// gsi1 and gsi2 (S keys, projection ALL) and on-demand billing. The time to
+// gsi1 and gsi2 (S keys, projection ALL) and gsi3 (S keys, projection
+// KEYS_ONLY) and on-demand billing. The time to
 // live on TTLAttribute is not part of CreateTableInput; CreateTable enables
 // it. The SAM template declares exactly this table.
 func Schema(table string) *dynamodb.CreateTableInput {
@@ -43,11 +48,13 @@ func Schema(table string) *dynamodb.CreateTableInput {
 		BillingMode: types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{
 			str(attrPK), str(attrSK), str(attrGSI1PK), str(attrGSI1SK), str(attrGSI2PK), str(attrGSI2SK),
+			str(attrGSI3PK), str(attrGSI3SK),
 		},
 		KeySchema: keys(attrPK, attrSK),
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
 			{IndexName: aws.String(GSI1), KeySchema: keys(attrGSI1PK, attrGSI1SK), Projection: all},
 			{IndexName: aws.String(GSI2), KeySchema: keys(attrGSI2PK, attrGSI2SK), Projection: all},
+			{IndexName: aws.String(GSI3), KeySchema: keys(attrGSI3PK, attrGSI3SK), Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly}},
 		},
 	}
 }

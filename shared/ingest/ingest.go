@@ -21,6 +21,7 @@ import (
 	"github.com/shiprelay/shiprelay/shared/obs"
 	"github.com/shiprelay/shiprelay/shared/order"
 	"github.com/shiprelay/shiprelay/shared/queue"
+	"github.com/shiprelay/shiprelay/shared/redaction"
 )
 
 // ErrPaused says the store is paused: the work waits, the channel is not called.
@@ -41,6 +42,9 @@ type Service struct {
 	// credentials (one exception, the work parked) and keeps paused stores'
 	// work waiting instead of calling the channel.
 	Stores ledger.Stores
+	// Redactions, when set, (re)computes when each order's buyer data is
+	// due for redaction, whenever a new version is written.
+	Redactions redaction.Ledger
 	// Retry schedules the redelivery of a failed message (nil: the queue's
 	// visibility timeout).
 	Retry   *lambdaio.Retrier
@@ -159,6 +163,11 @@ func (s *Service) Process(ctx context.Context, msg queue.Ingest) error {
 		return fmt.Errorf("ledger upsert: %w", err)
 	}
 	s.Log.InfoContext(ctx, "ingest: ledger written", "result", res.String(), "state", string(rec.State), "status", string(o.Status))
+	if s.Redactions != nil && (res == ledger.Created || res == ledger.Updated) {
+		if _, err := redaction.Schedule(ctx, s.Redactions, rec, store.CarrierMap().TrackingCapable); err != nil {
+			return err
+		}
+	}
 	if o.CancelRequested && res != ledger.Stale {
 		// The buyer asked to cancel: the order goes to ShipStation held
 		// (and tagged), and a person decides. One record per order.

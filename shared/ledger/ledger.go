@@ -57,6 +57,12 @@ type Record struct {
 	FirstSeenAt time.Time `json:"firstSeenAt"`
 	// LastError is the latest exception message, PII-free.
 	LastError string `json:"lastError,omitempty"`
+	// RedactionDue is when the order's buyer data is due for redaction
+	// (Redactions.SetRedactionDue); zero when no schedule applies.
+	RedactionDue time.Time `json:"redactionDue,omitzero"`
+	// RedactedAt is when the order's buyer data was redacted
+	// (Redactions.Redact); zero while it is not.
+	RedactedAt time.Time `json:"redactedAt,omitzero"`
 }
 
 // PushedVersion reports whether every ship group of the order has been pushed
@@ -119,10 +125,16 @@ type Store interface {
 	// (a same-time version with other content is a change within the
 	// channel's timestamp resolution, and is written). firstSeen is when the
 	// hub first heard of the order. A history event is appended on Created
-	// and Updated. It returns the record as stored after the call.
+	// and Updated. It returns the record as stored after the call. Buyer
+	// data of an order already redacted is never written again (see
+	// Redactions).
 	Upsert(ctx context.Context, o order.Order, state State, firstSeen, now time.Time) (Result, Record, error)
-	// Get returns the record with its Personal data (nil when redacted or
-	// deleted). A missing order is errs.NotFound.
+	// Get returns the record with its Personal data. Personal is nil when
+	// the ledger holds no buyer data for the order (none was given, as for
+	// an FBA order, or it was deleted); it is the redacted text, with
+	// Personal.Redacted set, when the order was redacted or its buyer data
+	// has passed its time to live (see Redactions). Readers show both as
+	// redacted. A missing order is errs.NotFound.
 	Get(ctx context.Context, id order.ID) (Record, error)
 	// MarkPushed records the result of a push for one group. It never replaces
 	// a push of a newer version. When every group is pushed at the order's
@@ -205,6 +217,42 @@ type Shipments interface {
 	// confirmed notification never changes again: settling it is a no-op
 	// that returns its stored state.
 	SettleNotification(ctx context.Context, id order.ID, notificationID string, st shipment.State, ref, reason string, now time.Time) (shipment.Notification, error)
+}
+
+// DueRedaction is an order whose buyer data is due for redaction.
+type DueRedaction struct {
+	ID  order.ID  `json:"id"`
+	Due time.Time `json:"due"`
+}
+
+// Redactions is the ledger's side of the buyer-data redaction schedule
+// (package redaction decides which orders and when). A sweep calls
+// DueForRedaction with the current time and Redact for each order listed.
+type Redactions interface {
+	// SetRedactionDue stores when the order's buyer data is due for
+	// redaction, listing it for DueForRedaction from then on, and gives its
+	// buyer data a time to live of due+grace, so that the data goes even
+	// if no sweep ever redacts it; later writes of buyer data keep that
+	// time to live. Call it again whenever the due time is recomputed: the
+	// last call wins. It is idempotent, and a no-op for an order already
+	// redacted. A missing order is errs.NotFound; a zero due is
+	// errs.Invalid.
+	SetRedactionDue(ctx context.Context, id order.ID, due time.Time, grace time.Duration) error
+	// DueForRedaction lists orders not yet redacted whose due time is at or
+	// before before, up to limit per page (in due order within each of the
+	// index's shards, not across them). Pass the returned Page back for the
+	// next page; it is empty after the last.
+	DueForRedaction(ctx context.Context, before time.Time, limit int, page Page) ([]DueRedaction, Page, error)
+	// Redact replaces the order's buyer data by its redacted text
+	// (redaction.Redact), marks the order redacted (Record.RedactedAt),
+	// takes it off the DueForRedaction listing and appends an
+	// order.EventRedacted history event, all at once. It does not check the
+	// due time: the caller decides. An order without buyer data (FBA) is
+	// marked all the same. It returns false, writing nothing, when the
+	// order was already redacted; a missing order is errs.NotFound. Once
+	// redacted, an order's buyer data is never written again (Upsert keeps
+	// the redacted text).
+	Redact(ctx context.Context, id order.ID, now time.Time) (bool, error)
 }
 
 // StoreStatus is the hub's own view of a store's health.

@@ -155,7 +155,8 @@ func (s *Service) prepare(ctx context.Context, m events.SQSMessage) (*job, error
 	if err != nil {
 		return nil, fmt.Errorf("ledger get: %w", err)
 	}
-	if rec.State != ledger.StatePending || rec.PushedVersion() {
+	resend := msg.Redacted && !rec.RedactedAt.IsZero()
+	if !resend && (rec.State != ledger.StatePending || rec.PushedVersion()) {
 		return nil, nil
 	}
 	store := s.Config.Store(rec.Order.StoreID)
@@ -168,7 +169,11 @@ func (s *Service) prepare(ctx context.Context, m events.SQSMessage) (*job, error
 		target.TaxIDsTo = store.Amazon.TaxIDsTo
 	}
 	for _, g := range rec.Order.ShipGroups {
-		if p, ok := rec.Pushes[g.Key]; ok && !p.Version.Before(rec.Order.ModifiedAt) && p.Status == rec.Order.Status {
+		p, pushed := rec.Pushes[g.Key]
+		switch {
+		case resend && !pushed:
+			continue // a redaction only rewrites what ShipStation has
+		case !resend && pushed && !p.Version.Before(rec.Order.ModifiedAt) && p.Status == rec.Order.Status:
 			continue
 		}
 		w, err := shipstation.FromOrder(&rec.Order, g.Key, target)

@@ -55,6 +55,10 @@ type Push struct {
 	// the push reads the ledger with strong consistency, which is never
 	// behind a message, and always pushes the ledger's current version.
 	Version time.Time `json:"version"`
+	// Redacted asks for the ShipStation orders already created for the
+	// order to be sent again, now that its buyer data is redacted (the
+	// version is unchanged, so an ordinary push would skip them).
+	Redacted bool `json:"redacted,omitempty"`
 }
 
 // Shipments asks the shipments function to read labels from ShipStation:

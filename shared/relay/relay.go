@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/shiprelay/shiprelay/shared/carrier"
 	"github.com/shiprelay/shiprelay/shared/config"
 	"github.com/shiprelay/shiprelay/shared/errs"
 	"github.com/shiprelay/shiprelay/shared/lambdaio"
@@ -23,6 +24,7 @@ import (
 	"github.com/shiprelay/shiprelay/shared/obs"
 	"github.com/shiprelay/shiprelay/shared/order"
 	"github.com/shiprelay/shiprelay/shared/queue"
+	"github.com/shiprelay/shiprelay/shared/redaction"
 	"github.com/shiprelay/shiprelay/shared/shipment"
 )
 
@@ -39,6 +41,7 @@ type Ledger interface {
 	ledger.Store
 	ledger.Shipments
 	ledger.Claims
+	ledger.Redactions
 }
 
 // Service is the shipments function.
@@ -147,7 +150,10 @@ func (s *Service) Label(ctx context.Context, sh shipment.Shipment) error {
 		return fmt.Errorf("read label: %w", err)
 	}
 	if stored.Voided {
-		return s.voided(ctx, stored, notes, rec.Order, group)
+		if err := s.voided(ctx, stored, notes, rec.Order, group); err != nil {
+			return err
+		}
+		return s.reschedule(ctx, rec)
 	}
 	nid := shipment.NotificationID(sh.Key(), id, group)
 	for _, n := range notes {
@@ -184,6 +190,9 @@ func (s *Service) Label(ctx context.Context, sh shipment.Shipment) error {
 	if err != nil {
 		return fmt.Errorf("plan notification: %w", err)
 	}
+	if err := s.reschedule(ctx, rec); err != nil {
+		return err
+	}
 	if created {
 		s.Metrics.Put("NotificationsPlanned", 1, obs.Count, map[string]string{"Channel": string(n.Channel)})
 		s.Log.InfoContext(ctx, "relay: notification planned", "channel", string(n.Channel), "state", string(n.State), "lines", len(n.Lines))
@@ -197,6 +206,17 @@ func (s *Service) Label(ctx context.Context, sh shipment.Shipment) error {
 		}
 	}
 	return s.enqueue(ctx, n)
+}
+
+// reschedule recomputes the redaction due time of an order whose labels
+// changed (Amazon buyer data goes 30 or 44 days after shipping).
+func (s *Service) reschedule(ctx context.Context, rec ledger.Record) error {
+	tracking := carrier.Default().TrackingCapable
+	if st := s.Config.Store(rec.Order.StoreID); st != nil {
+		tracking = st.CarrierMap().TrackingCapable
+	}
+	_, err := redaction.Schedule(ctx, s.Ledger, rec, tracking)
+	return err
 }
 
 // fulfilment says, by quantity, how far a ship group has shipped.
