@@ -905,3 +905,43 @@ func TestTagListThrottledDefersTheOrders(t *testing.T) {
 		t.Errorf("tagIds %s, want %s", got, want)
 	}
 }
+
+func TestRedactedOrderIsSentAgainWithoutItsBuyerData(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	o := newOrder("301", t0)
+	e.upsert(o)
+	if resp := e.handle(e.batch(time.Minute, bodies(o)...)); len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("failures = %v", failedIDs(resp))
+	}
+	resend, _ := json.Marshal(queue.Push{OrderID: o.ID, Version: o.ModifiedAt, Redacted: true})
+	// Not redacted yet: a redacted re-send request changes nothing.
+	if resp := e.handle(e.batch(time.Minute, string(resend))); len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("failures = %v", failedIDs(resp))
+	}
+	if n := e.createCalls(); n != 1 {
+		t.Fatalf("createorders called %d times before the redaction, want 1", n)
+	}
+	if ok, err := e.ledger.Redact(ctx(t), o.ID, t0.Add(14*24*time.Hour)); err != nil || !ok {
+		t.Fatalf("redact: %v %v", ok, err)
+	}
+	if resp := e.handle(e.batch(time.Minute, string(resend))); len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("failures = %v", failedIDs(resp))
+	}
+	if n := e.createCalls(); n != 2 {
+		t.Fatalf("createorders called %d times, want 2 (the redacted copy)", n)
+	}
+	ss, ok := e.sb.ShipStationOrder(string(o.ID))
+	if !ok {
+		t.Fatal("ShipStation order missing")
+	}
+	raw, _ := json.Marshal(ss)
+	for _, pii := range []string{"Ada Lovelace", "1 Main St", "Elm St", "Receiver 1"} {
+		if strings.Contains(string(raw), pii) {
+			t.Errorf("ShipStation's copy still holds %q", pii)
+		}
+	}
+	if !strings.Contains(string(raw), "REDACTED (Amazon)") || !strings.Contains(string(raw), "Austin") {
+		t.Errorf("ShipStation's copy is not the redacted order: %s", raw)
+	}
+}
