@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shiprelay/shiprelay/infra/sandbox"
@@ -113,7 +114,7 @@ func (e *Env) Check() Report {
 		}
 	}
 	for k := range ss {
-		if !wanted[k] {
+		if !wanted[k] && !strings.HasPrefix(k, "amazon:") { // Amazon's: see CheckAmazon
 			r.Unexpected = append(r.Unexpected, k)
 		}
 	}

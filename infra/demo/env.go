@@ -1,5 +1,5 @@
 // Package demo runs shiprelay end to end on one machine: the sandbox
-// (simulated BigCommerce and ShipStation), the local runner with every
+// (simulated BigCommerce, Amazon and ShipStation), the local runner with every
 // function from template.yaml, DynamoDB Local and the SQS emulator. It is
 // what `make run` shows, what `make bench` measures and what the end-to-end
 // tests drive.
@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ import (
 	"github.com/shiprelay/shiprelay/infra/runner"
 	"github.com/shiprelay/shiprelay/infra/sandbox"
 	"github.com/shiprelay/shiprelay/shared/app"
+	"github.com/shiprelay/shiprelay/shared/config"
 	"github.com/shiprelay/shiprelay/shared/dynamo"
 )
 
@@ -43,6 +45,18 @@ const (
 	ssToken        = "local-shipstation-token"
 	ShipStationID  = 22766
 	shipStationAcc = "main"
+
+	// AmazonUSStore and AmazonJPStore are the two marketplaces of the
+	// sandbox's one Amazon seller, each mapped to its own ShipStation store
+	// of the same account. They share one credentials secret.
+	AmazonUSStore         = "amazon-us"
+	AmazonJPStore         = "amazon-jp"
+	AmazonUSShipStationID = 22767
+	AmazonJPShipStationID = 22768
+	amazonSecret          = "shiprelay/amazon/" + sandbox.DefaultAmazonSellerID
+	// DefaultAmazonSpeedUp multiplies Amazon's refill rates (searchOrders
+	// then refills in about 3 s instead of 3 minutes); bursts are real.
+	DefaultAmazonSpeedUp = 60
 )
 
 // EnvOptions configure Up.
@@ -71,20 +85,44 @@ type EnvOptions struct {
 	// TableName and QueuePrefix isolate one Env from another (defaults are
 	// unique per Up call, so tests can run several).
 	TableName, QueuePrefix string
+
+	// AmazonSpeedUp multiplies the sandbox Amazon's refill rates and, through
+	// SHIPRELAY_AMAZON_SPEEDUP, the functions' Amazon budgets (default
+	// DefaultAmazonSpeedUp; bursts stay Amazon's).
+	AmazonSpeedUp float64
+	// AmazonFaults are the SP-API's fault knobs (429s, 5xx, latency).
+	AmazonFaults sandbox.Faults
+	// AmazonNotify are the ORDER_CHANGE knobs: dropped, duplicated and
+	// reordered notifications.
+	AmazonNotify sandbox.AmazonNotifyKnobs
+	// NoOrderChangePump leaves the sandbox's ORDER_CHANGE messages where
+	// they are: the caller delivers them (DeliverOrderChanges,
+	// PumpOrderChanges). By default a pump sends them to the
+	// OrderChangeQueue every OrderChangeEvery, as Amazon does.
+	NoOrderChangePump bool
+	// OrderChangeEvery is the pump's period (default 200 ms).
+	OrderChangeEvery time.Duration
 }
 
 // Env is a running local shiprelay with its sandbox.
 type Env struct {
 	Sandbox *sandbox.Sandbox
-	Runner  *runner.Runner
-	Ledger  *dynamo.Ledger
-	BCURL   string
-	SSURL   string
-	Dir     string
+	// Amazon is the simulated Selling Partner API (one seller, two
+	// marketplaces: AmazonUSStore and AmazonJPStore).
+	Amazon *sandbox.Amazon
+	Runner *runner.Runner
+	Ledger *dynamo.Ledger
+	BCURL  string
+	SSURL  string
+	// AmazonURL is the SP-API endpoint, AmazonLWAURL the LWA host.
+	AmazonURL, AmazonLWAURL string
+	Dir                     string
 
-	servers []*http.Server
-	cancel  context.CancelFunc
-	awsCfg  aws.Config
+	servers  []*http.Server
+	cancel   context.CancelFunc
+	awsCfg   aws.Config
+	pumpDone chan struct{}
+	changes  orderChanges
 	// Getenv is the process environment the functions see beyond their
 	// template variables (the secrets file, the log level).
 	Getenv func(string) string
@@ -183,13 +221,33 @@ func Up(ctx context.Context, o EnvOptions) (*Env, error) {
 	e.Sandbox.SetShipStationBaseURL(ssURL)
 	e.BCURL, e.SSURL = bcURL, ssURL
 
-	if e.Dir, err = os.MkdirTemp("", "shiprelay-demo-"); err != nil {
-		return nil, err
+	if o.AmazonSpeedUp <= 0 {
+		o.AmazonSpeedUp = DefaultAmazonSpeedUp
 	}
-	cfgPath, secPath, err := writeConfig(e.Dir, bcURL, ssURL, o.BigCommerceQuota)
+	e.Amazon = sandbox.NewAmazon(sandbox.AmazonOptions{
+		Seed: o.Seed, SpeedUp: o.AmazonSpeedUp, Faults: o.AmazonFaults,
+	})
+	e.Amazon.SetNotifyKnobs(o.AmazonNotify)
+	sp, spURL, err := serve(e.Amazon.Handler())
 	if err != nil {
 		return nil, err
 	}
+	e.servers = append(e.servers, sp)
+	lwa, lwaURL, err := serve(e.Amazon.LWAHandler())
+	if err != nil {
+		return nil, err
+	}
+	e.servers = append(e.servers, lwa)
+	e.AmazonURL, e.AmazonLWAURL = spURL, lwaURL
+
+	if e.Dir, err = os.MkdirTemp("", "shiprelay-demo-"); err != nil {
+		return nil, err
+	}
+	cfgPath, secPath, err := writeConfig(e.Dir, configURLs{bc: bcURL, ss: ssURL, amazon: spURL, lwa: lwaURL}, o.BigCommerceQuota)
+	if err != nil {
+		return nil, err
+	}
+	speedUp := strconv.FormatFloat(o.AmazonSpeedUp, 'f', -1, 64)
 
 	getenv := func(k string) string {
 		switch k {
@@ -197,6 +255,8 @@ func Up(ctx context.Context, o EnvOptions) (*Env, error) {
 			return secPath
 		case app.EnvLogLevel:
 			return "INFO"
+		case app.EnvAmazonSpeedUp:
+			return speedUp
 		}
 		return os.Getenv(k)
 	}
@@ -247,16 +307,59 @@ func Up(ctx context.Context, o EnvOptions) (*Env, error) {
 	}
 	e.awsCfg = awsCfg
 	e.Ledger = dynamo.New(dynamo.NewClient(awsCfg), e.Runner.TableName("Table"))
+	if !o.NoOrderChangePump {
+		every := o.OrderChangeEvery
+		if every <= 0 {
+			every = 200 * time.Millisecond
+		}
+		e.pumpDone = make(chan struct{})
+		go e.pump(ctx, every)
+	}
 	ok = true
 	return e, nil
 }
 
-func writeConfig(dir, bcURL, ssURL string, bcQuota int) (cfgPath, secPath string, err error) {
-	cfg := fmt.Sprintf(`# Written by the demo: one BigCommerce store and one ShipStation account, both simulated.
+// configURLs are the simulated servers writeConfig points the stores at.
+type configURLs struct{ bc, ss, amazon, lwa string }
+
+// AmazonStoreSetup is how the demo configures one Amazon marketplace.
+type AmazonStoreSetup struct {
+	ID            string
+	MarketplaceID string
+	ShipStationID int
+	ImportFBA     bool
+	// Confirm is the confirmation policy (config.ConfirmFirstOnly or
+	// config.ConfirmEveryPackage).
+	Confirm string
+}
+
+// AmazonStores are the demo's two Amazon stores: one seller on amazon.com
+// (FBA orders imported, the first package confirmed) and amazon.co.jp (FBA
+// orders left alone, every package confirmed).
+var AmazonStores = []AmazonStoreSetup{
+	{ID: AmazonUSStore, MarketplaceID: sandbox.AmazonMarketplaceUS, ShipStationID: AmazonUSShipStationID, ImportFBA: true, Confirm: config.ConfirmFirstOnly},
+	{ID: AmazonJPStore, MarketplaceID: sandbox.AmazonMarketplaceJP, ShipStationID: AmazonJPShipStationID, ImportFBA: false, Confirm: config.ConfirmEveryPackage},
+}
+
+// AmazonStore returns the setup of a demo Amazon store (nil if unknown).
+func AmazonStore(id string) *AmazonStoreSetup {
+	for i := range AmazonStores {
+		if AmazonStores[i].ID == id {
+			return &AmazonStores[i]
+		}
+	}
+	return nil
+}
+
+func writeConfig(dir string, u configURLs, bcQuota int) (cfgPath, secPath string, err error) {
+	var b strings.Builder
+	fmt.Fprintf(&b, `# Written by the demo: one BigCommerce store, one Amazon seller on two
+# marketplaces and one ShipStation account, all simulated.
 settings:
   pollOverlap: 2m
   initialLookback: 1h
-  labelPullInterval: 30s
+  labelPullInterval: 15s
+  verifyAfter: 10s
   reconcileAfter: 1m
 shipstation:
   - id: %s
@@ -274,15 +377,33 @@ stores:
     shipstation:
       account: %s
       storeId: %d
-`, shipStationAcc, shipStationAcc, ssURL, StoreID, bcURL, StoreID, StoreHash, bcQuota, webhookHeader, shipStationAcc, ShipStationID)
+`, shipStationAcc, shipStationAcc, u.ss, StoreID, u.bc, StoreID, StoreHash, bcQuota, webhookHeader, shipStationAcc, ShipStationID)
+	for _, st := range AmazonStores {
+		fmt.Fprintf(&b, `  - id: %s
+    channel: amazon
+    baseURL: %s
+    credentialsSecret: %s
+    amazon:
+      sellerId: %s
+      marketplaceId: %s
+      lwaURL: %s
+      importFBA: %t
+      confirm: %s
+    shipstation:
+      account: %s
+      storeId: %d
+`, st.ID, u.amazon, amazonSecret, sandbox.DefaultAmazonSellerID, st.MarketplaceID, u.lwa, st.ImportFBA, st.Confirm, shipStationAcc, st.ShipStationID)
+	}
 	sec := map[string]any{
 		"shiprelay/shipstation/" + shipStationAcc: map[string]string{"apiKey": ssKey, "apiSecret": ssSecret, "webhookToken": ssToken},
 		"shiprelay/bigcommerce/" + StoreID:        map[string]string{"accessToken": bcToken, "webhookSecret": webhookSecret},
+		amazonSecret: map[string]string{"clientId": sandbox.DefaultAmazonClientID, "clientSecret": sandbox.DefaultAmazonClientSecret,
+			"refreshToken": sandbox.DefaultAmazonRefreshToken},
 	}
 	secJSON, _ := json.MarshalIndent(sec, "", "  ")
 	cfgPath = filepath.Join(dir, "shiprelay.yaml")
 	secPath = filepath.Join(dir, "secrets.json")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(b.String()), 0o600); err != nil {
 		return "", "", err
 	}
 	if err := os.WriteFile(secPath, secJSON, 0o600); err != nil {
@@ -302,11 +423,17 @@ func (e *Env) Down() {
 	if e.cancel != nil {
 		e.cancel()
 	}
+	if e.pumpDone != nil {
+		<-e.pumpDone
+	}
 	if e.Runner != nil {
 		_ = e.Runner.Wait()
 	}
 	if e.Sandbox != nil {
 		e.Sandbox.Close()
+	}
+	if e.Amazon != nil {
+		e.Amazon.Close()
 	}
 	for _, s := range e.servers {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

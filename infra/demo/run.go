@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +30,8 @@ type RunOptions struct {
 	// Progress receives the live progress line (nil: none).
 	Progress io.Writer
 	Seed     uint64
+	// Amazon is the Amazon traffic on both marketplaces (none by default).
+	Amazon AmazonRunOptions
 }
 
 // Summary is what the demo prints at the end.
@@ -53,6 +56,16 @@ type Summary struct {
 	SettledInTimeout bool
 	// Queues holds the queues that are not empty (name → messages).
 	Queues map[string]int
+	// ExceptionsByOp counts the exceptions by "op (kind)".
+	ExceptionsByOp map[string]int
+
+	// HasAmazon says the run sent Amazon traffic, so the Amazon report counts.
+	HasAmazon    bool
+	Amazon       AmazonReport
+	OrderChanges OrderChangeStats
+	AmazonStats  sandbox.AmazonStats
+	// OrderChangesWaiting are ORDER_CHANGE messages not delivered yet.
+	OrderChangesWaiting int
 }
 
 // transitions are the status changes merchants' orders go through after
@@ -147,12 +160,26 @@ func (e *Env) Run(ctx context.Context, o RunOptions) (Summary, error) {
 			create()
 		}
 	}()
+	var amz *AmazonTraffic
+	if o.Amazon.Rounds > 0 {
+		amz = e.StartAmazon(ctx, o.Amazon, o.Seed)
+		defer amz.Stop()
+	}
 	genDone := make(chan struct{})
-	go func() { wg.Wait(); close(genDone) }()
+	go func() {
+		wg.Wait()
+		if amz != nil {
+			<-amz.Done()
+		}
+		close(genDone)
+	}()
 
 	var sum Summary
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
+	// A snapshot every second; after a settled one, the confirming one
+	// comes sooner, so that the periodic polls' short bursts of work do
+	// not keep a settled run waiting.
+	next := time.NewTimer(time.Second)
+	defer next.Stop()
 	generated := false
 	stable := 0
 	for {
@@ -162,16 +189,20 @@ func (e *Env) Run(ctx context.Context, o RunOptions) (Summary, error) {
 			genDone = nil
 			continue
 		case <-ctx.Done():
-		case <-tick.C:
+		case <-next.C:
 		}
 		var err error
-		sum, err = e.snapshot(context.WithoutCancel(ctx), start)
+		sum, err = e.snapshot(context.WithoutCancel(ctx), start, amz)
 		if err != nil {
 			return sum, err
 		}
 		if o.Progress != nil {
-			fmt.Fprintf(o.Progress, "\r%5.0fs  orders %4d  imported %4d  pushed %4d/%-4d  confirmed %4d/%-4d  in flight %4d  errors %d  429s %d   ",
-				sum.Elapsed.Seconds(), sum.Orders, sum.Imported, sum.Present, sum.Expected, sum.Ship.Confirmed, sum.Ship.Labels, sum.InFlight,
+			amazon := ""
+			if sum.HasAmazon {
+				amazon = fmt.Sprintf("  amazon %3d/%-3d confirmed %3d/%-3d", sum.Amazon.Present, sum.Amazon.Expected, sum.Amazon.Confirmed, sum.Amazon.Shipped)
+			}
+			fmt.Fprintf(o.Progress, "\r%5.0fs  orders %4d  imported %4d  pushed %4d/%-4d  confirmed %4d/%-4d%s  in flight %4d  errors %d  429s %d   ",
+				sum.Elapsed.Seconds(), sum.Orders+sum.Amazon.Orders, sum.Imported, sum.Present, sum.Expected, sum.Ship.Confirmed, sum.Ship.Labels, amazon, sum.InFlight,
 				sum.Exceptions+int(sum.FunctionErrors), sum.ShipStation429s+sum.BigCommerce429s)
 		}
 		if ctx.Err() != nil {
@@ -179,14 +210,17 @@ func (e *Env) Run(ctx context.Context, o RunOptions) (Summary, error) {
 		}
 		// Settled: generation over, webhooks delivered, queues empty and
 		// ShipStation right, twice in a row.
-		if generated && sum.Webhooks.Pending == 0 && sum.InFlight == 0 && sum.OK() && sum.Orders > 0 && (!sum.Shipping || sum.Ship.ShipOK()) {
+		if generated && sum.Webhooks.Pending == 0 && sum.InFlight == 0 && sum.OK() && sum.Orders+sum.Amazon.Orders > 0 && (!sum.Shipping || sum.Ship.ShipOK()) &&
+			(!sum.HasAmazon || sum.Amazon.OK() && sum.OrderChangesWaiting == 0) {
 			stable++
+			next.Reset(300 * time.Millisecond)
 			if stable >= 2 {
 				sum.SettledInTimeout = true
 				break
 			}
 		} else {
 			stable = 0
+			next.Reset(time.Second)
 		}
 	}
 	if o.Progress != nil {
@@ -195,7 +229,7 @@ func (e *Env) Run(ctx context.Context, o RunOptions) (Summary, error) {
 	return sum, genErr
 }
 
-func (e *Env) snapshot(ctx context.Context, start time.Time) (Summary, error) {
+func (e *Env) snapshot(ctx context.Context, start time.Time, amz *AmazonTraffic) (Summary, error) {
 	s := Summary{Report: e.Check(), Elapsed: time.Since(start), Shipping: e.Sandbox.WarehouseEnabled()}
 	if s.Shipping {
 		s.Ship = e.CheckShipments()
@@ -205,9 +239,6 @@ func (e *Env) snapshot(ctx context.Context, start time.Time) (Summary, error) {
 	s.ShipStation429s = st.ShipStation.Total429
 	s.BigCommerce429s = st.BigCommerce.Total429
 	var err error
-	if s.InFlight, s.DeadLetters, err = e.Queues(ctx); err != nil {
-		return s, err
-	}
 	if s.Imported, err = e.countOrders(ctx); err != nil {
 		return s, err
 	}
@@ -216,13 +247,31 @@ func (e *Env) snapshot(ctx context.Context, start time.Time) (Summary, error) {
 		return s, err
 	}
 	s.Exceptions = len(exc)
+	s.ExceptionsByOp = map[string]int{}
+	for _, x := range exc {
+		s.ExceptionsByOp[x.Op+" ("+x.Kind+")"]++
+	}
+	if amz != nil {
+		s.HasAmazon = true
+		s.Amazon = e.CheckAmazon(amz, exc)
+		s.OrderChanges = e.OrderChanges()
+		s.AmazonStats = e.Amazon.Stats()
+		s.OrderChangesWaiting = e.OrderChangesWaiting()
+	}
 	rs, err := e.Runner.Status(ctx)
 	if err != nil {
 		return s, err
 	}
 	s.Queues = map[string]int{}
 	for name, q := range rs.Queues {
-		if n := q.Visible + q.InFlight + q.Delayed; n > 0 {
+		n := q.Visible + q.InFlight + q.Delayed
+		switch {
+		case len(q.DeadLetterFor) > 0:
+			s.DeadLetters += n
+		default:
+			s.InFlight += n
+		}
+		if n > 0 {
 			s.Queues[name] = n
 		}
 	}
@@ -273,11 +322,6 @@ func (s Summary) Print(w io.Writer) {
 	fmt.Fprintf(w, "webhooks sent / dropped / duplicated  %d / %d / %d\n", s.Webhooks.Sent, s.Webhooks.Dropped, s.Webhooks.Duplicated)
 	fmt.Fprintf(w, "orders caught by the poll         %d\n", s.CaughtByPoll)
 	fmt.Fprintf(w, "429s seen (ShipStation / BigCommerce)  %d / %d\n", s.ShipStation429s, s.BigCommerce429s)
-	fmt.Fprintf(w, "exceptions / function errors      %d / %d\n", s.Exceptions, s.FunctionErrors)
-	fmt.Fprintf(w, "in flight / dead letters          %d / %d\n", s.InFlight, s.DeadLetters)
-	for name, n := range s.Queues {
-		fmt.Fprintf(w, "  %-31s %d\n", name, n)
-	}
 	fmt.Fprintf(w, "webhook→ShipStation latency       p50 %v  p99 %v  (n=%d)\n",
 		s.LatencyP50.Round(time.Millisecond), s.LatencyP99.Round(time.Millisecond), s.LatencyN)
 	if s.Shipping {
@@ -287,16 +331,39 @@ func (s Summary) Print(w io.Writer) {
 		fmt.Fprintf(w, "label→confirmation latency        p50 %v  p99 %v\n",
 			Percentile(s.Ship.Latency, 50).Round(time.Millisecond), Percentile(s.Ship.Latency, 99).Round(time.Millisecond))
 	}
+	if s.HasAmazon {
+		s.printAmazon(w, line)
+	}
+	fmt.Fprintln(w, line)
+	fmt.Fprintf(w, "exceptions / function errors      %d / %d\n", s.Exceptions, s.FunctionErrors)
+	ops := make([]string, 0, len(s.ExceptionsByOp))
+	for op := range s.ExceptionsByOp {
+		ops = append(ops, op)
+	}
+	sort.Strings(ops)
+	for _, op := range ops {
+		fmt.Fprintf(w, "  %-31s %d\n", op, s.ExceptionsByOp[op])
+	}
+	fmt.Fprintf(w, "in flight / dead letters          %d / %d\n", s.InFlight, s.DeadLetters)
+	for name, n := range s.Queues {
+		fmt.Fprintf(w, "  %-31s %d\n", name, n)
+	}
 	verdict := "OK: every order in ShipStation exactly once, nothing lost"
 	if s.Shipping {
 		verdict = "OK: every order in ShipStation once, every label confirmed on BigCommerce once, nothing lost"
 	}
+	if s.HasAmazon {
+		verdict = "OK: every order in ShipStation once and as its channel says, every label confirmed as each store's policy says, nothing lost"
+	}
 	if !s.Passed() {
 		verdict = "FAILED"
+		if !s.SettledInTimeout {
+			verdict += " (not settled in time)"
+		}
 	}
 	fmt.Fprintln(w, line)
 	fmt.Fprintln(w, verdict)
-	for _, list := range [][]string{s.Missing, s.WrongStatus, s.Unexpected, s.Ship.Missing, s.Ship.Duplicated, s.Ship.VoidRelayed} {
+	for _, list := range [][]string{s.Missing, s.WrongStatus, s.Unexpected, s.Ship.Missing, s.Ship.Duplicated, s.Ship.VoidRelayed, s.Amazon.Problems} {
 		for i, m := range list {
 			if i == 10 {
 				fmt.Fprintf(w, "  … and %d more\n", len(list)-10)
@@ -307,9 +374,58 @@ func (s Summary) Print(w io.Writer) {
 	}
 }
 
+// printAmazon writes the Amazon part of the summary.
+func (s Summary) printAmazon(w io.Writer, line string) {
+	a := s.Amazon
+	fmt.Fprintln(w, line)
+	var stores []string
+	for _, st := range AmazonStores {
+		stores = append(stores, fmt.Sprintf("%s %d", st.ID, a.ByStore[st.ID]))
+	}
+	fmt.Fprintf(w, "Amazon orders generated           %d (%s)\n", a.Orders, strings.Join(stores, ", "))
+	for _, k := range AmazonKinds {
+		if n := a.ByKind[k]; n > 0 {
+			fmt.Fprintf(w, "  %-31s %d\n", k, n)
+		}
+	}
+	fmt.Fprintf(w, "ShipStation orders expected       %d\n", a.Expected)
+	fmt.Fprintf(w, "  present, right status and data  %d\n", a.Present)
+	fmt.Fprintf(w, "  rightly absent                  %d (pending, cancelled while pending, FBA on %s)\n", a.Absent, AmazonJPStore)
+	if len(a.CancelledAfterShipping) > 0 {
+		fmt.Fprintf(w, "  cancelled after the warehouse shipped them  %d (each an exception)\n", len(a.CancelledAfterShipping))
+	}
+	if len(a.ShippedBeforeRequest) > 0 {
+		fmt.Fprintf(w, "  shipped before the buyer asked to cancel   %d\n", len(a.ShippedBeforeRequest))
+	}
+	fmt.Fprintf(w, "shipped merchant orders           %d (%d with several labels)\n", a.Shipped, a.MultiLabel)
+	fmt.Fprintf(w, "  confirmed as the store says     %d\n", a.Confirmed)
+	for _, st := range AmazonStores {
+		fmt.Fprintf(w, "  %-31s %d\n", fmt.Sprintf("packages on %s (%s)", st.ID, st.Confirm), a.Packages[st.ID])
+	}
+	st := s.AmazonStats
+	fmt.Fprintf(w, "SP-API calls searchOrders / getOrder / confirmShipment  %d / %d / %d (429s %d)\n",
+		st.Requests[sandbox.AmazonOpSearchOrders], st.Requests[sandbox.AmazonOpGetOrder], st.Requests[sandbox.AmazonOpConfirmShipment],
+		sumValues(st.Throttled)+st.Injected429)
+	oc := s.OrderChanges
+	fmt.Fprintf(w, "ORDER_CHANGE delivered / duplicated / out of order / dropped  %d / %d / %d / %d\n",
+		oc.Delivered, oc.Duplicates, oc.OutOfOrder, st.NotificationsDropped)
+	if oc.StaleForOrder > 0 {
+		fmt.Fprintf(w, "  older than a change of the same order delivered before  %d\n", oc.StaleForOrder)
+	}
+	fmt.Fprintf(w, "Amazon orders caught by the poll  %d\n", a.CaughtByPoll)
+}
+
+func sumValues(m map[string]int64) int64 {
+	var n int64
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
 // Passed reports whether the run met the demo's bar.
 func (s Summary) Passed() bool {
-	return s.OK() && s.DeadLetters == 0 && s.SettledInTimeout && (!s.Shipping || s.Ship.ShipOK())
+	return s.OK() && s.DeadLetters == 0 && s.SettledInTimeout && (!s.Shipping || s.Ship.ShipOK()) && (!s.HasAmazon || s.Amazon.OK())
 }
 
 func pageOf(s string) ledger.Page { return ledger.Page(s) }

@@ -249,7 +249,7 @@ func (d *Deps) Handler(name string) (lambda.Handler, error) {
 		self := q.get(EnvNotifyQueue)
 		h = (&notify.Service{
 			Config: d.Config, Ledger: d.Ledger, Confirmer: c, Log: d.Log, Metrics: d.Metrics,
-			Retry: d.retrier("notify", self), Self: self,
+			Retry: d.retrier("notify", self), Self: self, VerifyAfter: d.Config.Settings.VerifyAfter.D(),
 		}).Handle
 	case "redact":
 		h = (&sweep.Redactions{Ledger: d.Ledger, Push: q.get(EnvPushQueue), Log: d.Log, Metrics: d.Metrics, Now: d.clock()}).Handle

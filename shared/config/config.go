@@ -62,6 +62,10 @@ type Settings struct {
 	// labels (the safety net for lost SHIP_NOTIFY webhooks); polls in
 	// between skip it. Default 5m.
 	LabelPullInterval Duration `yaml:"labelPullInterval"`
+	// VerifyAfter is how long after a confirmation the channel is read back
+	// to check it recorded it (Amazon: getOrder packages). Default 2m,
+	// at most 15m (an SQS delay).
+	VerifyAfter Duration `yaml:"verifyAfter"`
 }
 
 // MinReconcileAfter is the smallest settings.reconcileAfter accepted.
@@ -277,6 +281,9 @@ func (c *Config) applyDefaults() {
 	if s.ReconcileAfter == 0 {
 		s.ReconcileAfter = Duration(10 * time.Minute)
 	}
+	if s.VerifyAfter == 0 {
+		s.VerifyAfter = Duration(2 * time.Minute)
+	}
 	for i := range c.ShipStation {
 		a := &c.ShipStation[i]
 		if a.BaseURL == "" {
@@ -325,6 +332,9 @@ func (c *Config) validate() error {
 	}
 	if c.Settings.ReconcileAfter < Duration(MinReconcileAfter) {
 		bad("settings.reconcileAfter", "%s is shorter than %s (a shorter grace re-drives pushes still in flight)", c.Settings.ReconcileAfter.D(), MinReconcileAfter)
+	}
+	if v := c.Settings.VerifyAfter; v < 0 || v > Duration(15*time.Minute) {
+		bad("settings.verifyAfter", "%s is not between 0 and 15m", v.D())
 	}
 	c.byAccount = map[string]*ShipStationAccount{}
 	for i := range c.ShipStation {
