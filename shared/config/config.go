@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/shiprelay/shiprelay/shared/carrier"
 	"github.com/shiprelay/shiprelay/shared/order"
 	"github.com/shiprelay/shiprelay/shared/ratelimit"
+	"github.com/shiprelay/shiprelay/shared/rules"
 )
 
 // Default external base URLs.
@@ -80,6 +82,63 @@ type ShipStationAccount struct {
 	// RequestsPerMinute seeds the shared budget; the X-Rate-Limit headers
 	// correct it. Default 40.
 	RequestsPerMinute int `yaml:"requestsPerMinute"`
+	// Rules are the automation rules applied, in order, to every order
+	// going to this account (the orders of the stores whose
+	// shipstation.account it is) when it is imported. The file's rules key
+	// is a list of rules (see package rules for its shape), parsed and
+	// validated when the file is loaded: an invalid rule fails the load,
+	// naming the account, the rule and the field.
+	Rules []rules.Rule `yaml:"-"`
+
+	rulesNode *yaml.Node
+}
+
+// UnmarshalYAML decodes an account strictly (unknown keys are errors, as
+// everywhere in the file) and keeps its rules key for validate, which
+// parses it with the account's field path in every error.
+func (a *ShipStationAccount) UnmarshalYAML(n *yaml.Node) error {
+	type plain ShipStationAccount
+	var rulesNode *yaml.Node
+	if n.Kind == yaml.MappingNode {
+		known := yamlKeys(reflect.TypeFor[plain]())
+		rest := *n
+		rest.Content = nil
+		var unknown []string
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			switch {
+			case k.Value == "rules":
+				rulesNode = v
+			case !slices.Contains(known, k.Value):
+				unknown = append(unknown, fmt.Sprintf("line %d: field %s not found in type config.ShipStationAccount", k.Line, k.Value))
+			default:
+				rest.Content = append(rest.Content, k, v)
+			}
+		}
+		if len(unknown) > 0 {
+			return &yaml.TypeError{Errors: unknown}
+		}
+		n = &rest
+	}
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	*a = ShipStationAccount(p)
+	a.rulesNode = rulesNode
+	return nil
+}
+
+// yamlKeys lists the yaml keys of a struct type's fields.
+func yamlKeys(t reflect.Type) []string {
+	var keys []string
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if f.IsExported() && name != "" && name != "-" {
+			keys = append(keys, name)
+		}
+	}
+	return keys
 }
 
 // Store is one channel store (one order source).
@@ -355,6 +414,11 @@ func (c *Config) validate() error {
 		if a.RequestsPerMinute < 0 {
 			bad(f+".requestsPerMinute", "must be positive")
 		}
+		rs, err := rules.ParseNode(a.rulesNode)
+		for _, e := range unjoin(err) {
+			errs = append(errs, fmt.Errorf("config: %s.%w", f, e))
+		}
+		a.Rules = rs
 	}
 	c.byStore = map[string]*Store{}
 	for i := range c.Stores {
@@ -411,7 +475,51 @@ func (c *Config) validate() error {
 	if len(c.Stores) == 0 {
 		bad("stores", "at least one store is required")
 	}
+	c.validateRuleStores(bad)
 	return errors.Join(errs...)
+}
+
+// validateRuleStores checks that the store conditions of each account's
+// rules name declared stores, and, where they ask for a store (equals,
+// in), one whose orders go to that account: else the rule could never
+// match.
+func (c *Config) validateRuleStores(bad func(field, format string, args ...any)) {
+	for i := range c.ShipStation {
+		a := &c.ShipStation[i]
+		for ri, r := range a.Rules {
+			for ci, cond := range r.When {
+				if cond.Field != rules.FieldStore || cond.Op == rules.OpContains || cond.Op == rules.OpNotContains {
+					continue
+				}
+				for _, v := range cond.Values {
+					f := fmt.Sprintf("shipstation[%d].rules[%d] %q: when[%d]", i, ri, r.Name, ci)
+					var st *Store
+					for si := range c.Stores {
+						if strings.EqualFold(c.Stores[si].ID, strings.TrimSpace(v)) {
+							st = &c.Stores[si]
+						}
+					}
+					switch {
+					case st == nil:
+						bad(f, "store %q is not a declared store", v)
+					case (cond.Op == rules.OpEquals || cond.Op == rules.OpIn) && st.ShipStation.Account != a.ID:
+						bad(f, "store %q sends its orders to shipstation account %q, not %q: this rule never sees them", st.ID, st.ShipStation.Account, a.ID)
+					}
+				}
+			}
+		}
+	}
+}
+
+// unjoin splits an errors.Join error into its parts.
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if u, ok := err.(interface{ Unwrap() []error }); ok {
+		return u.Unwrap()
+	}
+	return []error{err}
 }
 
 var (

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -165,5 +166,112 @@ stores:
 `))
 	if err == nil || !strings.Contains(err.Error(), "stores[0].carriers") {
 		t.Fatalf("bad override: %v", err)
+	}
+}
+
+func TestAccountRulesAreParsedAtLoad(t *testing.T) {
+	c, err := Parse([]byte(`
+shipstation:
+  - id: main
+    credentialsSecret: s
+    rules:
+      - name: Do not import marketplace copies
+        when:
+          - {field: marketplace, op: equals, value: BigCommerce}
+          - {field: source, op: in, values: [eBay, Amazon]}
+        then: {doNotImport: true}
+      - name: Main store only
+        when: [{field: store, op: equals, value: a}]
+        then: {tags: [Main]}
+  - id: other
+    credentialsSecret: s
+stores:
+  - {id: a, channel: bigcommerce, credentialsSecret: s, bigcommerce: {storeHash: h}, shipstation: {account: main}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs := c.Account("main").Rules; len(rs) != 2 || rs[0].Name != "Do not import marketplace copies" || !rs[0].Then.DoNotImport || len(rs[0].When) != 2 {
+		t.Errorf("main rules = %+v", rs)
+	}
+	if rs := c.Account("other").Rules; len(rs) != 0 {
+		t.Errorf("other rules = %+v", rs)
+	}
+	data, err := os.ReadFile("../rules/testdata/example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex, err := Parse(data); err != nil || len(ex.Account("main").Rules) < 5 {
+		t.Errorf("the example config: %v", err)
+	}
+}
+
+func TestInvalidRuleFailsTheLoadNamingIt(t *testing.T) {
+	const stores = `
+stores:
+  - {id: a, channel: bigcommerce, credentialsSecret: s, bigcommerce: {storeHash: h}, shipstation: {account: main}}
+  - {id: b, channel: bigcommerce, credentialsSecret: s, bigcommerce: {storeHash: h2}, shipstation: {account: other}}
+`
+	cases := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"unknown field", `
+shipstation:
+  - id: other
+    credentialsSecret: s
+  - id: main
+    credentialsSecret: s
+    rules:
+      - name: expedite
+        when: [{field: shipto, op: equals, value: US}]
+        then: {priority: true}
+`, []string{`config: shipstation[1].rules[0] "expedite": when[0].field: unknown field "shipto" (known: marketplace,`, "(line 9)"}},
+		{"bad hold and duplicate", `
+shipstation:
+  - id: main
+    credentialsSecret: s
+    rules:
+      - {name: hold, then: {hold: {for: soon}}}
+      - {name: HOLD, then: {tags: [x]}}
+  - {id: other, credentialsSecret: s}
+`, []string{`config: shipstation[0].rules[0] "hold": then.hold.for: "soon" is not a positive duration`,
+			`config: shipstation[0].rules[1] "HOLD": name: is the name of rules[0] too`}},
+		{"rules not a list", `
+shipstation:
+  - {id: main, credentialsSecret: s, rules: {name: x}}
+  - {id: other, credentialsSecret: s}
+`, []string{`config: shipstation[0].rules: must be a list of rules`}},
+		{"unknown account key", `
+shipstation:
+  - {id: main, credentialsSecret: s, rule: []}
+  - {id: other, credentialsSecret: s}
+`, []string{`field rule not found in type config.ShipStationAccount`}},
+		{"undeclared store", `
+shipstation:
+  - id: main
+    credentialsSecret: s
+    rules:
+      - {name: r, when: [{field: store, op: notIn, values: [a, zz]}], then: {tags: [x]}}
+  - {id: other, credentialsSecret: s}
+`, []string{`config: shipstation[0].rules[0] "r": when[0]: store "zz" is not a declared store`}},
+		{"store of another account", `
+shipstation:
+  - id: main
+    credentialsSecret: s
+    rules:
+      - {name: r, when: [{field: store, op: equals, value: b}], then: {tags: [x]}}
+  - {id: other, credentialsSecret: s}
+`, []string{`config: shipstation[0].rules[0] "r": when[0]: store "b" sends its orders to shipstation account "other", not "main"`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.yaml + stores))
+			for _, w := range tc.want {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("error:\n%v\nwant it to contain:\n%s", err, w)
+				}
+			}
+		})
 	}
 }

@@ -1,8 +1,10 @@
 // Package ingest turns "something changed on a channel" into a ledger
-// order: it fetches the order from its channel, normalises it, writes the
-// ledger (never letting an older version overwrite a newer one) and, when the
-// order must reach ShipStation, enqueues a push. Every step is idempotent, so
-// a redelivered message re-drives work a crash left half done.
+// order: it fetches the order from its channel, normalises it, applies the
+// automation rules of the ShipStation account it goes to (package rules),
+// writes the ledger (never letting an older version overwrite a newer one)
+// and, when the order must reach ShipStation, enqueues a push. Every step is
+// idempotent, so a redelivered message re-drives work a crash left half
+// done.
 package ingest
 
 import (
@@ -22,6 +24,7 @@ import (
 	"github.com/shiprelay/shiprelay/shared/order"
 	"github.com/shiprelay/shiprelay/shared/queue"
 	"github.com/shiprelay/shiprelay/shared/redaction"
+	"github.com/shiprelay/shiprelay/shared/rules"
 )
 
 // ErrPaused says the store is paused: the work waits, the channel is not called.
@@ -153,7 +156,14 @@ func (s *Service) Process(ctx context.Context, msg queue.Ingest) error {
 		}
 		labelled = len(notes) > 0
 	}
-	state, reason := Decide(&o, prev.Pushes, labelled)
+	decision, ruleLines := s.applyRules(store, &o, len(prev.Pushes) > 0)
+	if len(decision.Matched) > 0 {
+		s.Log.InfoContext(ctx, "ingest: rules matched", "rules", decision.Matched)
+	}
+	state, reason := ledger.StateSkipped, fmt.Sprintf("rule %q: do not import", decision.DoNotImport)
+	if decision.DoNotImport == "" {
+		state, reason = Decide(&o, prev.Pushes, labelled)
+	}
 	firstSeen := msg.ReceivedAt
 	if firstSeen.IsZero() {
 		firstSeen = s.now()
@@ -182,14 +192,42 @@ func (s *Service) Process(ctx context.Context, msg queue.Ingest) error {
 	switch res {
 	case ledger.Created, ledger.Updated:
 		s.Metrics.Put("OrdersImported", 1, obs.Count, map[string]string{"Channel": string(msg.Channel)})
+		// The version's history after the ledger's imported/updated
+		// event: the rules' decisions, then the skip. A nanosecond apart,
+		// so that they sort in this order whatever the clock.
+		at := s.now().UTC()
+		var events []order.Event
+		for _, line := range ruleLines {
+			events = append(events, order.Event{Kind: order.EventRuleDecide, Message: line})
+		}
 		if state == ledger.StateSkipped {
-			if err := s.Ledger.AppendEvent(ctx, id, order.Event{At: s.now().UTC(), Kind: order.EventSkipped, Message: reason}); err != nil {
+			events = append(events, order.Event{Kind: order.EventSkipped, Message: reason})
+		}
+		for i, ev := range events {
+			ev.At = at.Add(time.Duration(i) * time.Nanosecond)
+			if err := s.Ledger.AppendEvent(ctx, id, ev); err != nil {
 				return fmt.Errorf("history: %w", err)
 			}
+		}
+		if state == ledger.StateSkipped {
 			return nil
 		}
 	}
 	return s.redrive(ctx, rec)
+}
+
+// applyRules applies the automation rules of the ShipStation account the
+// store sends its orders to (package rules). For an order ShipStation
+// already has (pushed before), a doNotImport rule is noted and ignored.
+func (s *Service) applyRules(store *config.Store, o *order.Order, inShipStation bool) (rules.Decision, []string) {
+	acct := s.Config.Account(store.ShipStation.Account)
+	if acct == nil || len(acct.Rules) == 0 {
+		return rules.Decision{}, nil
+	}
+	if inShipStation {
+		return rules.ApplyImported(acct.Rules, o, s.now().UTC())
+	}
+	return rules.Apply(acct.Rules, o, s.now().UTC())
 }
 
 // redrive enqueues the push of a pending record. Replays land here too, and
@@ -219,7 +257,9 @@ func (s *Service) redrive(ctx context.Context, rec ledger.Record) error {
 // labelled, is not pushed back (ShipStation cannot take it); every other
 // version is pushed, so that cancellations and holds reach ShipStation —
 // where an order already shipped refuses them, which is an exception for a
-// person.
+// person. (A timed hold placed by an automation rule, Order.HoldUntil, is
+// not such a hold: on an order ShipStation has labelled it is skipped like
+// any other change.)
 func Decide(o *order.Order, pushes map[string]ledger.Push, labelled bool) (ledger.State, string) {
 	if !o.Pushable() {
 		return ledger.StateSkipped, "no physical items to ship"
@@ -235,7 +275,11 @@ func Decide(o *order.Order, pushes map[string]ledger.Push, labelled bool) (ledge
 	if len(pushes) == 0 && (o.Status == order.Shipped || o.Status == order.Cancelled) {
 		return ledger.StateSkipped, "already " + string(o.Status) + " on the channel before import"
 	}
-	if len(pushes) > 0 && o.Status != order.Cancelled && o.Status != order.OnHold && (o.Status == order.Shipped || shippedAny(o) || labelled) {
+	// A hold by the channel or the buyer (no end time) must still reach
+	// ShipStation; a rule's timed hold on an order ShipStation has
+	// labelled already is too late to matter.
+	channelHold := o.Status == order.OnHold && o.HoldUntil == nil
+	if len(pushes) > 0 && o.Status != order.Cancelled && !channelHold && (o.Status == order.Shipped || shippedAny(o) || labelled) {
 		// The channel reports fulfilment, which comes from ShipStation's own
 		// labels: its copy is shipped (or shipping) already and cannot take
 		// a full replace. A cancellation still goes through.

@@ -271,6 +271,19 @@ type Order struct {
 	CustomFields [3]string `json:"customFields"`
 	Tags         []string  `json:"tags,omitempty"`
 
+	// HoldUntil is when a hold an automation rule placed ends (package
+	// rules): the order is OnHold until then, and ShipStation releases it
+	// to awaiting shipment by itself. Nil for every other hold, which
+	// lasts until a person or the channel ends it.
+	HoldUntil *time.Time `json:"holdUntil,omitempty"`
+	// WarehouseID is the ShipStation warehouse to ship from
+	// (advancedOptions.warehouseId), set by a rule; 0 leaves ShipStation's
+	// default.
+	WarehouseID int64 `json:"warehouseId,omitempty"`
+	// Priority is set by a rule for orders to push first (it goes with the
+	// tag "Priority").
+	Priority bool `json:"priority,omitempty"`
+
 	// Personal is the buyer data; nil when not loaded, expired or deleted,
 	// which readers must show as redacted.
 	Personal *Personal `json:"-"`

@@ -128,7 +128,7 @@ func (s *Service) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		byAccount[acct] = append(byAccount[acct], j)
 	}
 	for _, acct := range accounts {
-		for _, chunk := range chunks(byAccount[acct]) {
+		for _, chunk := range chunks(priorityFirst(byAccount[acct])) {
 			for _, j := range s.send(ctx, acct, chunk) {
 				fail(j.msg)
 				for _, m := range j.also {
@@ -196,6 +196,24 @@ func orderOf(m events.SQSMessage) order.ID {
 		return ""
 	}
 	return msg.OrderID
+}
+
+// priorityFirst orders an account's jobs for sending: the orders an
+// automation rule marked priority (order.Order.Priority) first, the rest
+// after them, each group in the order received. This is what "pushed
+// first" means: ahead of the others of the same batch, in the first
+// createorders call of the account.
+func priorityFirst(jobs []*job) []*job {
+	slices.SortStableFunc(jobs, func(a, b *job) int {
+		switch {
+		case a.rec.Order.Priority == b.rec.Order.Priority:
+			return 0
+		case a.rec.Order.Priority:
+			return -1
+		}
+		return 1
+	})
+	return jobs
 }
 
 // chunks splits jobs so that no call carries more than MaxPerCall orders.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 	"unicode/utf8"
 
 	"github.com/shiprelay/shiprelay/shared/errs"
@@ -73,10 +74,14 @@ func OrderKey(o *order.Order, group string) string {
 //     the buyer and the gift message are left empty. City, state, postal code
 //     and country are always sent.
 //   - orderStatus is o.Status as is: the canonical statuses are
-//     ShipStation's words, so order.OnHold goes out as "on_hold".
-//   - advancedOptions: storeId = t.StoreID (omitted when 0), source =
-//     t.Source, customField1..3 = o.CustomFields. o.Tags are not sent:
-//     they are names, and the push resolves them to the account's tag ids.
+//     ShipStation's words, so order.OnHold goes out as "on_hold". An
+//     on-hold order with o.HoldUntil (a rule's timed hold) also carries
+//     holdUntilDate = HoldDate(*o.HoldUntil), the date on which
+//     ShipStation itself moves it to awaiting_shipment.
+//   - advancedOptions: storeId = t.StoreID (omitted when 0), warehouseId =
+//     o.WarehouseID (omitted when 0), source = t.Source, customField1..3 =
+//     o.CustomFields. o.Tags are not sent: they are names, and the push
+//     resolves them to the account's tag ids.
 //   - Tax ids: o.TaxIDs (e.g. Amazon's IOSS number) and, unless the order
 //     is redacted, o.Personal.TaxIDs (the buyer's VAT number) are written
 //     as one line of text, "IOSS IM1234567890; VAT GB123456789"
@@ -153,12 +158,16 @@ func fromOrder(o *order.Order, group string, t Target) (Order, error) {
 		PaymentMethod:            o.PaymentMethod,
 		RequestedShippingService: firstNonEmpty(g.ShippingMethod, o.RequestedService),
 		AdvancedOptions: AdvancedOptions{
+			WarehouseID:  o.WarehouseID,
 			StoreID:      t.StoreID,
 			Source:       t.Source,
 			CustomField1: o.CustomFields[0],
 			CustomField2: o.CustomFields[1],
 			CustomField3: o.CustomFields[2],
 		},
+	}
+	if o.Status == order.OnHold && o.HoldUntil != nil {
+		out.HoldUntilDate = HoldDate(*o.HoldUntil)
 	}
 	ids := o.TaxIDs
 	if !redacted && !p.Redacted {
@@ -189,6 +198,20 @@ func fromOrder(o *order.Order, group string, t Target) (Order, error) {
 		out.Items = append(out.Items, item)
 	}
 	return out, nil
+}
+
+// HoldDate is the holdUntilDate for a hold that ends at t: ShipStation
+// holds orders until a date (yyyy-mm-dd, US Pacific, the format of POST
+// /orders/holduntil) and releases them on it, so the date is the first
+// one whose start is at or after t. A hold therefore never ends early; one
+// that ends during a day lasts until the next Pacific midnight.
+func HoldDate(t time.Time) string {
+	p := t.In(pacific)
+	day := time.Date(p.Year(), p.Month(), p.Day(), 0, 0, 0, 0, pacific)
+	if day.Before(p) {
+		day = time.Date(p.Year(), p.Month(), p.Day()+1, 0, 0, 0, 0, pacific)
+	}
+	return day.Format(time.DateOnly)
 }
 
 // placeTaxIDs writes the tax id text where to says; an empty text

@@ -343,3 +343,80 @@ func TestFromOrderOnHold(t *testing.T) {
 		t.Errorf("JSON %s", b)
 	}
 }
+
+func TestFromOrderOnHoldHasNoHoldUntilDate(t *testing.T) {
+	o := amazonOrder()
+	o.Status = order.OnHold // a channel's or buyer's hold: no end
+	got, err := FromOrder(o, "", Target{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.HoldUntilDate != "" {
+		t.Errorf("holdUntilDate %q for a hold without an end", got.HoldUntilDate)
+	}
+}
+
+func TestFromOrderRuleActions(t *testing.T) {
+	o := amazonOrder()
+	o.Status = order.OnHold
+	end := time.Date(2026, 11, 21, 19, 0, 0, 0, time.UTC) // 11:00 Pacific
+	o.HoldUntil = &end
+	o.WarehouseID = 40112
+	o.RequestedService, o.ShipGroups[0].ShippingMethod = "UPS Ground", "UPS Ground"
+	got, err := FromOrder(o, "", Target{StoreID: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.OrderStatus != "on_hold" || got.HoldUntilDate != "2026-11-22" {
+		t.Errorf("status %q holdUntilDate %q, want on_hold until 2026-11-22 (the next Pacific date)", got.OrderStatus, got.HoldUntilDate)
+	}
+	if got.AdvancedOptions.WarehouseID != 40112 || got.AdvancedOptions.StoreID != 5 || got.RequestedShippingService != "UPS Ground" {
+		t.Errorf("advanced options %+v service %q", got.AdvancedOptions, got.RequestedShippingService)
+	}
+	b, _ := json.Marshal(got)
+	for _, want := range []string{`"holdUntilDate":"2026-11-22"`, `"warehouseId":40112`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("JSON %s lacks %s", b, want)
+		}
+	}
+
+	// The hold has ended by the time the order is awaiting shipment again:
+	// no holdUntilDate on an order that is not on hold.
+	o.Status = order.AwaitingShipment
+	o.WarehouseID = 0
+	got, err = FromOrder(o, "", Target{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.HoldUntilDate != "" || got.AdvancedOptions.WarehouseID != 0 {
+		t.Errorf("released order: holdUntilDate %q warehouse %d", got.HoldUntilDate, got.AdvancedOptions.WarehouseID)
+	}
+	if b, _ := json.Marshal(got); strings.Contains(string(b), "holdUntilDate") || strings.Contains(string(b), "warehouseId") {
+		t.Errorf("JSON %s", b)
+	}
+}
+
+func TestHoldDateNeverEndsEarly(t *testing.T) {
+	cases := []struct {
+		at   time.Time
+		want string
+	}{
+		// Midnight Pacific exactly: that date.
+		{time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC), "2026-11-22"},
+		// A nanosecond later: the next one.
+		{time.Date(2026, 11, 22, 8, 0, 0, 1, time.UTC), "2026-11-23"},
+		// A nanosecond earlier (late on the 21st in Pacific time).
+		{time.Date(2026, 11, 22, 7, 59, 59, 999999999, time.UTC), "2026-11-22"},
+		// Summer time (PDT, UTC-7): midnight is 07:00 UTC.
+		{time.Date(2026, 7, 4, 7, 0, 0, 0, time.UTC), "2026-07-04"},
+		{time.Date(2026, 7, 4, 6, 59, 0, 0, time.UTC), "2026-07-04"},
+		{time.Date(2026, 7, 4, 7, 1, 0, 0, time.UTC), "2026-07-05"},
+		// Year end.
+		{time.Date(2027, 1, 1, 7, 0, 0, 0, time.UTC), "2027-01-01"},
+	}
+	for _, tc := range cases {
+		if got := HoldDate(tc.at); got != tc.want {
+			t.Errorf("HoldDate(%s) = %s, want %s", tc.at.Format(time.RFC3339Nano), got, tc.want)
+		}
+	}
+}

@@ -241,8 +241,8 @@ type Order struct {
 	ServiceCode              string                `json:"serviceCode,omitempty"`
 	PackageCode              string                `json:"packageCode,omitempty"`
 	Confirmation             string                `json:"confirmation,omitempty"`
-	ShipDate                 string                `json:"shipDate,omitempty"` // yyyy-mm-dd
-	HoldUntilDate            string                `json:"holdUntilDate,omitempty"`
+	ShipDate                 string                `json:"shipDate,omitempty"`      // yyyy-mm-dd
+	HoldUntilDate            string                `json:"holdUntilDate,omitempty"` // yyyy-mm-dd, US Pacific: on_hold until then (HoldDate)
 	Weight                   *Weight               `json:"weight,omitempty"`
 	Dimensions               *Dimensions           `json:"dimensions,omitempty"`
 	InsuranceOptions         *InsuranceOptions     `json:"insuranceOptions,omitempty"`
