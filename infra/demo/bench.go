@@ -37,7 +37,9 @@ func Bench(ctx context.Context, logs, out io.Writer) error {
 // PutItem/s, ingest orders/s through the real ingest function, the
 // webhook→ShipStation latency at 10 orders/s, and (in a second Env, at
 // BigCommerce's 150 requests per 30 s) the time to drain 2,000 BigCommerce
-// confirmations as a ratio to the quota's bound.
+// confirmations as a ratio to the quota's bound; then (in a third Env) the
+// time to drain 5,000 Amazon confirmations against confirmShipment's 2 rps,
+// burst 10, as a ratio to that bound.
 func BenchWith(ctx context.Context, logs, out io.Writer, o BenchOptions) error {
 	if err := benchIngest(ctx, logs, out); err != nil {
 		return err
@@ -49,6 +51,14 @@ func BenchWith(ctx context.Context, logs, out io.Writer, o BenchOptions) error {
 	r.Print(out)
 	if !r.Passed() {
 		return fmt.Errorf("confirmation drain: %d lost, %d duplicated, %d unconfirmed, %d dead letters", r.Lost, r.Duplicated, r.Unconfirmed, r.Dead)
+	}
+	a, err := AmazonConfirmBench(ctx, AmazonConfirmBenchOptions{LogWriter: logs})
+	if err != nil {
+		return err
+	}
+	a.Print(out)
+	if !a.Passed() {
+		return fmt.Errorf("amazon confirmation drain: %d lost, %d duplicated, %d unconfirmed, %d dead letters", a.Lost, a.Duplicated, a.Unconfirmed, a.Dead)
 	}
 	return nil
 }
