@@ -29,6 +29,10 @@ type ssRecord struct {
 	// awaitingSince is when the order last entered awaiting_shipment (zero
 	// while it is in another status); the warehouse waits from there.
 	awaitingSince time.Time
+	// releaseAt is when an on_hold order placed by POST /orders/holduntil
+	// returns to awaiting_shipment (Pacific midnight of its holdUntilDate);
+	// zero when no such hold applies.
+	releaseAt time.Time
 }
 
 // shipStation holds the simulated ShipStation account. Every accepted key
@@ -40,7 +44,8 @@ type shipStation struct {
 
 	byKey     map[string]*ssRecord
 	byID      map[int64]*ssRecord
-	ids       []int64 // ascending orderId
+	held      map[int64]*ssRecord // orders with a releaseAt, by orderId
+	ids       []int64             // ascending orderId
 	nextOrder int64
 	nextItem  int64
 	nextKey   int64
@@ -89,6 +94,7 @@ func newShipStation(s *Sandbox) *shipStation {
 		s:               s,
 		byKey:           map[string]*ssRecord{},
 		byID:            map[int64]*ssRecord{},
+		held:            map[int64]*ssRecord{},
 		nextOrder:       123456001,
 		nextItem:        4455001,
 		nextKey:         1,
@@ -135,6 +141,7 @@ func (ss *shipStation) upsert(in SSOrder) (SSOrder, []fieldError, string) {
 	stamp := SSTime(now)
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
+	ss.releaseDueLocked(now)
 
 	o := in
 	if o.OrderKey == "" {
@@ -153,7 +160,7 @@ func (ss *shipStation) upsert(in SSOrder) (SSOrder, []fieldError, string) {
 	if t, err := ParseSSTime(o.OrderDate); err == nil {
 		o.OrderDate = SSTime(t)
 	}
-	for _, p := range []*string{o.PaymentDate, o.ShipByDate, o.HoldUntilDate} {
+	for _, p := range []*string{o.PaymentDate, o.ShipByDate} {
 		if p != nil && *p != "" {
 			if t, err := ParseSSTime(*p); err == nil {
 				*p = SSTime(t)
@@ -163,9 +170,16 @@ func (ss *shipStation) upsert(in SSOrder) (SSOrder, []fieldError, string) {
 	if o.AdvancedOptions == nil {
 		o.AdvancedOptions = &SSAdvancedOptions{}
 	}
+	// holdUntilDate is read-only: only POST /orders/holduntil sets it. An
+	// update keeps the stored one while the order stays on_hold.
+	o.HoldUntilDate = nil
 	if prev != nil {
 		o.OrderID = prev.order.OrderID
 		o.CreateDate = prev.order.CreateDate
+		if o.OrderStatus == "on_hold" && prev.order.HoldUntilDate != nil {
+			d := *prev.order.HoldUntilDate
+			o.HoldUntilDate = &d
+		}
 		// advancedOptions.storeId can only be set when the order is created.
 		sid := prev.order.StoreID()
 		o.AdvancedOptions.StoreID = &sid
@@ -248,6 +262,7 @@ func (ss *shipStation) upsert(in SSOrder) (SSOrder, []fieldError, string) {
 		prev.modifiedAt = now
 		prev.updates++
 		ss.updated++
+		ss.endHoldLocked(prev)
 	} else {
 		rec := &ssRecord{order: o, createdAt: now, modifiedAt: now, shipped: map[int64]int{}}
 		if o.OrderStatus == "awaiting_shipment" {
@@ -278,11 +293,13 @@ func joinFieldErrors(errs []fieldError) string {
 	return strings.Join(parts, " ")
 }
 
-// ShipStationOrders returns copies of all stored orders by ascending orderId.
+// ShipStationOrders returns copies of all stored orders by ascending
+// orderId, after releasing the holds due at the sandbox clock.
 func (s *Sandbox) ShipStationOrders() []SSOrder {
 	ss := s.ss
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
+	ss.releaseDueLocked(s.now())
 	out := make([]SSOrder, 0, len(ss.ids))
 	for _, id := range ss.ids {
 		out = append(out, ss.byID[id].order.clone())
@@ -290,11 +307,13 @@ func (s *Sandbox) ShipStationOrders() []SSOrder {
 	return out
 }
 
-// ShipStationOrder returns the order stored under orderKey.
+// ShipStationOrder returns the order stored under orderKey, after
+// releasing the holds due at the sandbox clock.
 func (s *Sandbox) ShipStationOrder(orderKey string) (SSOrder, bool) {
 	ss := s.ss
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
+	ss.releaseDueLocked(s.now())
 	rec := ss.byKey[orderKey]
 	if rec == nil {
 		return SSOrder{}, false
@@ -316,7 +335,8 @@ func (s *Sandbox) ShipStationCreatedAt() map[string]time.Time {
 }
 
 // SetShipStationOrderStatus changes a stored order's orderStatus (e.g. to
-// "shipped" to test that shipped orders refuse updates).
+// "shipped" to test that shipped orders refuse updates). A status other
+// than on_hold ends a hold placed with POST /orders/holduntil.
 func (s *Sandbox) SetShipStationOrderStatus(orderKey, status string) error {
 	if !ssOrderStatuses[status] {
 		return fmt.Errorf("sandbox: invalid orderStatus %q", status)
@@ -324,11 +344,12 @@ func (s *Sandbox) SetShipStationOrderStatus(orderKey, status string) error {
 	ss := s.ss
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
+	now := s.now()
+	ss.releaseDueLocked(now)
 	rec := ss.byKey[orderKey]
 	if rec == nil {
 		return fmt.Errorf("sandbox: no ShipStation order with orderKey %q", orderKey)
 	}
-	now := s.now()
 	if status == "awaiting_shipment" && rec.order.OrderStatus != "awaiting_shipment" {
 		rec.awaitingSince = now
 	} else if status != "awaiting_shipment" {
@@ -336,6 +357,7 @@ func (s *Sandbox) SetShipStationOrderStatus(orderKey, status string) error {
 	}
 	rec.order.OrderStatus = status
 	rec.order.ModifyDate = SSTime(now)
+	ss.endHoldLocked(rec)
 	return nil
 }
 
@@ -478,6 +500,7 @@ func (ss *shipStation) handler() http.Handler {
 	api.HandleFunc("POST /orders/createorders", ss.createOrders)
 	api.HandleFunc("GET /orders", ss.listOrders)
 	api.HandleFunc("GET /orders/{orderId}", ss.getOrder)
+	api.HandleFunc("POST /orders/holduntil", ss.holdUntil)
 	api.HandleFunc("GET /accounts/listtags", ss.listTags)
 	api.HandleFunc("GET /shipments", ss.listShipments)
 	api.HandleFunc("POST /webhooks/subscribe", ss.subscribeHook)
@@ -674,7 +697,9 @@ func strPtrOrNil(s string) *string {
 
 func (ss *shipStation) getOrder(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("orderId"), 10, 64)
+	now := ss.s.now()
 	ss.mu.Lock()
+	ss.releaseDueLocked(now)
 	var rec *ssRecord
 	if err == nil {
 		rec = ss.byID[id]
@@ -817,7 +842,9 @@ func (ss *shipStation) listOrders(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, ssMessage{Message: "The request is invalid.", ModelState: bad})
 		return
 	}
+	now := ss.s.now()
 	ss.mu.Lock()
+	ss.releaseDueLocked(now)
 	var all []SSOrder
 	for _, id := range ss.ids {
 		if o := &ss.byID[id].order; f.match(o) {

@@ -146,7 +146,8 @@ type SSItem struct {
 
 // SSOrder is a ShipStation V1 order, as accepted by createorder(s) and
 // returned by GET /orders. Read-only fields (orderId, createDate,
-// modifyDate, orderTotal, customerId, ...) are set by the sandbox.
+// modifyDate, orderTotal, customerId, holdUntilDate, ...) are set by the
+// sandbox: holdUntilDate only by POST /orders/holduntil.
 type SSOrder struct {
 	OrderID                   int64                   `json:"orderId"`
 	OrderNumber               string                  `json:"orderNumber"`

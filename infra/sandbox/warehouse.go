@@ -229,6 +229,7 @@ func (ss *shipStation) splitUnits(rem []shipQty, n int) [][]shipQty {
 // warehousePass runs due voids and relabels, then ships every ready order.
 // It returns the shipments created. Caller holds ss.mu.
 func (ss *shipStation) warehousePass(now time.Time) (created []*SSShipment) {
+	ss.releaseDueLocked(now) // holds whose date has come are open again
 	if ss.whBatch {
 		b := ss.newBatch()
 		ss.passBatch = &b

@@ -204,7 +204,7 @@ func (s *Service) Process(ctx context.Context, msg queue.Ingest) error {
 			events = append(events, order.Event{Kind: order.EventSkipped, Message: reason})
 		}
 		for i, ev := range events {
-			ev.At = at.Add(time.Duration(i) * time.Nanosecond)
+			ev.At = at.Add(time.Duration(i+1) * time.Nanosecond)
 			if err := s.Ledger.AppendEvent(ctx, id, ev); err != nil {
 				return fmt.Errorf("history: %w", err)
 			}

@@ -36,12 +36,16 @@ func TestPriorityOrdersGoFirst(t *testing.T) {
 			}
 		}
 	}
+	// The hold is placed with POST /orders/holduntil after createorders.
 	ss, _ := e.sb.ShipStationOrder(shipstation.OrderKey(&c, ""))
 	if ss.OrderStatus != "on_hold" || ss.HoldUntilDate == nil {
 		t.Fatalf("held order: status %q holdUntilDate %v", ss.OrderStatus, ss.HoldUntilDate)
 	}
 	if got, err := shipstation.ParseTime(*ss.HoldUntilDate); err != nil || got.In(shipstation.Pacific()).Format(time.DateOnly) != "2026-11-22" {
 		t.Errorf("holdUntilDate %q (%v), want 2026-11-22", *ss.HoldUntilDate, err)
+	}
+	if n := e.sb.Stats().ShipStation.RequestsByRoute[holdUntil]; n != 1 {
+		t.Errorf("holduntil called %d times, want 1 (the held order only)", n)
 	}
 	if ss.AdvancedOptions == nil || ss.AdvancedOptions.WarehouseID == nil || *ss.AdvancedOptions.WarehouseID != 40113 {
 		t.Errorf("advanced options %+v", ss.AdvancedOptions)

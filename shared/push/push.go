@@ -3,6 +3,13 @@
 // account, per-order results written back to the ledger. A rejected order
 // becomes an exception with ShipStation's message; a throttled or failed
 // call puts its messages back on the queue with backoff, so nothing is lost.
+//
+// A rule's timed hold (order.Order.HoldUntil) cannot travel in createorders,
+// where holdUntilDate is read-only: the order is created on_hold, then held
+// until shipstation.HoldDate(HoldUntil) with POST /orders/holduntil, and
+// only then is the push recorded. A hold that fails retries the whole job:
+// createorders upserts on orderKey and holding again with the same date
+// changes nothing, so the retry repeats both calls harmlessly.
 package push
 
 import (
@@ -32,10 +39,11 @@ import (
 // MaxPerCall is ShipStation's createorders limit.
 const MaxPerCall = 100
 
-// Creator creates or updates ShipStation orders and reads the account's
-// tags (shipstation.Client).
+// Creator creates or updates ShipStation orders, holds them until a date
+// and reads the account's tags (shipstation.Client).
 type Creator interface {
 	CreateOrders(ctx context.Context, orders []shipstation.Order) (shipstation.CreateOrdersResult, error)
+	HoldUntil(ctx context.Context, orderID int64, date string) error
 	ListTags(ctx context.Context) ([]shipstation.Tag, error)
 }
 
@@ -90,7 +98,10 @@ type job struct {
 	rec    ledger.Record
 	wire   []shipstation.Order
 	groups []string
-	store  *config.Store
+	// holds are, per wire order, the date to hold it until after it is
+	// created ("" for no timed hold).
+	holds []string
+	store *config.Store
 }
 
 // Handle is the Lambda handler.
@@ -164,6 +175,7 @@ func (s *Service) prepare(ctx context.Context, m events.SQSMessage) (*job, error
 		return nil, s.exception(ctx, msg.OrderID, rec.Order.StoreID, errs.Ef(errs.Invalid, "push", "store %q is no longer configured", rec.Order.StoreID))
 	}
 	j := &job{msg: m, rec: rec, store: store}
+	hold, ended := holdOf(&rec.Order, s.now())
 	target := shipstation.Target{StoreID: store.ShipStation.StoreID, Source: string(rec.Order.Channel)}
 	if store.Amazon != nil {
 		target.TaxIDsTo = store.Amazon.TaxIDsTo
@@ -180,13 +192,33 @@ func (s *Service) prepare(ctx context.Context, m events.SQSMessage) (*job, error
 		if err != nil {
 			return nil, s.exception(ctx, msg.OrderID, store.ID, errs.E(errs.Invalid, "push.build", err))
 		}
+		if ended {
+			// The rule's hold is over: ShipStation would have released the
+			// order by now, so it goes out awaiting shipment.
+			w.OrderStatus = string(order.AwaitingShipment)
+		}
 		j.wire = append(j.wire, w)
 		j.groups = append(j.groups, g.Key)
+		j.holds = append(j.holds, hold)
 	}
 	if len(j.wire) == 0 {
 		return nil, nil
 	}
 	return j, nil
+}
+
+// holdOf reads an order's timed hold at now: the date to hold it until in
+// ShipStation while the hold lasts (shipstation.HoldDate of its end), or
+// ended when the hold an automation rule placed is over. An order without
+// a timed hold gives "", false.
+func holdOf(o *order.Order, now time.Time) (date string, ended bool) {
+	if o.Status != order.OnHold || o.HoldUntil == nil {
+		return "", false
+	}
+	if !o.HoldUntil.After(now) {
+		return "", true
+	}
+	return shipstation.HoldDate(*o.HoldUntil), false
 }
 
 // orderOf peeks at a message's order id ("" when unreadable).
@@ -250,13 +282,10 @@ func (s *Service) send(ctx context.Context, acct string, jobs []*job) []*job {
 		var res shipstation.CreateOrdersResult
 		res, err = client.CreateOrders(ctx, wire)
 		if err == nil {
-			return s.record(ctx, acct, jobs, res)
+			return s.record(ctx, acct, client, jobs, res)
 		}
 	}
-	var deferred *ratelimit.ErrDeferred
-	if errors.As(err, &deferred) {
-		err = errs.E(errs.Transient, "push", err).WithRetryAfter(deferred.Wait)
-	}
+	err = budgetWait(err)
 	switch errs.KindOf(err) {
 	case errs.Invalid:
 		// The whole request was refused: every order in it is an exception.
@@ -476,17 +505,33 @@ func (s *Service) deferJob(ctx context.Context, j *job, cause error) bool {
 	return all
 }
 
-// record writes per-order results; it returns the jobs to retry.
-func (s *Service) record(ctx context.Context, acct string, jobs []*job, res shipstation.CreateOrdersResult) []*job {
+// budgetWait makes a budget deferral that is not yet classified a
+// Transient error carrying its wait.
+func budgetWait(err error) error {
+	var deferred *ratelimit.ErrDeferred
+	if errors.As(err, &deferred) {
+		return errs.E(errs.Transient, "push", err).WithRetryAfter(deferred.Wait)
+	}
+	return err
+}
+
+// record writes per-order results and places the timed holds; it returns
+// the jobs to retry.
+func (s *Service) record(ctx context.Context, acct string, client Creator, jobs []*job, res shipstation.CreateOrdersResult) []*job {
 	byKey := map[string]shipstation.CreateOrderResult{}
 	for _, r := range res.Results {
 		byKey[r.OrderKey] = r
 	}
 	now := s.now().UTC()
 	var retryJobs []*job
+	// blocked is a hold failure that will fail every further hold of this
+	// call too (throttled, out of budget, refused credentials): those are
+	// not tried, their jobs are retried with it.
+	var blocked error
 	for _, j := range jobs {
 		jctx := obs.With(ctx, "order_id", string(j.rec.Order.ID))
 		ok := true
+		var cause error
 		for i, w := range j.wire {
 			r, found := byKey[w.OrderKey]
 			if !found {
@@ -510,6 +555,30 @@ func (s *Service) record(ctx context.Context, acct string, jobs []*job, res ship
 				}
 				continue
 			}
+			if date := j.holds[i]; date != "" {
+				if blocked != nil {
+					ok, cause = false, blocked
+					continue
+				}
+				herr := s.hold(jctx, client, w.OrderKey, r.OrderID, date)
+				switch {
+				case herr == nil:
+				case errs.Is(herr, errs.Invalid):
+					// Refused: the order is in ShipStation on hold without an
+					// end date. A person decides; a retry would be refused too.
+					if err := s.exception(jctx, j.rec.Order.ID, j.store.ID, herr,
+						string(j.rec.Order.ID), w.OrderKey, j.rec.Order.ModifiedAt.Format(time.RFC3339Nano), "hold"); err != nil {
+						ok = false
+					}
+					continue
+				default:
+					ok, cause = false, herr
+					if errs.RetryAfterOf(herr) > 0 || errs.Is(herr, errs.Unauthorised) {
+						blocked = herr
+					}
+					continue
+				}
+			}
 			p := ledger.Push{
 				Group: j.groups[i], OrderKey: w.OrderKey, ShipStationOrderID: r.OrderID, Account: acct,
 				Version: j.rec.Order.ModifiedAt, Status: j.rec.Order.Status, At: now,
@@ -525,11 +594,39 @@ func (s *Service) record(ctx context.Context, acct string, jobs []*job, res ship
 			}
 			s.Log.InfoContext(jctx, "push: in ShipStation", "shipstation_order_id", r.OrderID, "status", string(j.rec.Order.Status))
 		}
-		if !ok && !s.deferJob(jctx, j, errs.Ef(errs.Transient, "push", "result not recorded")) {
+		if ok {
+			continue
+		}
+		if cause == nil {
+			cause = errs.Ef(errs.Transient, "push", "result not recorded")
+		}
+		if !s.deferJob(jctx, j, cause) {
 			retryJobs = append(retryJobs, j)
 		}
 	}
 	return retryJobs
+}
+
+// hold holds one created order until date (POST /orders/holduntil) on the
+// account's client, and so its budget. A failure is returned classified:
+// errs.Invalid when ShipStation refused the hold, anything else is to be
+// retried (a budget wait carries it).
+func (s *Service) hold(ctx context.Context, client Creator, orderKey string, ssID int64, date string) error {
+	err := budgetWait(client.HoldUntil(ctx, ssID, date))
+	if err == nil {
+		s.Log.InfoContext(ctx, "push: held in ShipStation", "shipstation_order_id", ssID, "hold_until", date)
+		return nil
+	}
+	if errs.Is(err, errs.Invalid) {
+		s.Log.WarnContext(ctx, "push: hold refused; recorded as an exception", "shipstation_order_id", ssID, "hold_until", date, "error", err.Error())
+		return errs.E(errs.Invalid, "push.hold", fmt.Errorf("ShipStation holds %s on_hold with no end date: holding it until %s was refused: %w", orderKey, date, err))
+	}
+	if errs.Is(err, errs.Transient) && errs.RetryAfterOf(err) > 0 {
+		s.Metrics.Put("ShipStation429", 1, obs.Count, map[string]string{"Function": "push"})
+	}
+	s.Log.WarnContext(ctx, "push: hold failed; order retried", "shipstation_order_id", ssID, "hold_until", date,
+		"error", err.Error(), "kind", errs.KindOf(err).String())
+	return err
 }
 
 // pushedMeanwhile re-reads the ledger: true when the order's current version

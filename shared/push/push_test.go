@@ -75,11 +75,40 @@ type env struct {
 	metrics *bytes.Buffer
 	// apiSecret is the ShipStation secret the account's client sends.
 	apiSecret string
+	// clock is the sandbox's clock.
+	clock *sandboxClock
+	// wrap, when set, wraps the account's client (fault injection).
+	wrap func(push.Creator) push.Creator
+}
+
+// sandboxClock is the sandbox's clock: it starts at the push's Now
+// (t0 + 1h) and runs at the speed of real time, so rate-limit windows
+// pass as they do in real life; Advance jumps ahead (a hold's date).
+type sandboxClock struct {
+	mu    sync.Mutex
+	start time.Time
+	skew  time.Duration
+}
+
+func (c *sandboxClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return t0.Add(time.Hour).Add(time.Since(c.start)).Add(c.skew)
+}
+
+// AdvanceTo moves the clock to t (never back).
+func (c *sandboxClock) AdvanceTo(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now := t0.Add(time.Hour).Add(time.Since(c.start)).Add(c.skew); t.After(now) {
+		c.skew += t.Sub(now)
+	}
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	sb := sandbox.New(sandbox.Options{})
+	clock := &sandboxClock{start: time.Now()}
+	sb := sandbox.New(sandbox.Options{Now: clock.Now})
 	srv := httptest.NewServer(sb.ShipStation())
 	t.Cleanup(func() { srv.Close(); sb.Close() })
 	cfg, err := config.Parse([]byte(strings.ReplaceAll(cfgYAML, "SSURL", srv.URL)))
@@ -91,6 +120,7 @@ func newEnv(t *testing.T) *env {
 		t: t, sb: sb, ssURL: srv.URL, ledger: dynamo.New(client, table),
 		queue: &sqs.Queue{Client: testenv.SQS(t), URL: testenv.Queue(t, "push", nil)},
 		logs:  &bytes.Buffer{}, metrics: &bytes.Buffer{}, apiSecret: sandbox.DefaultShipStationSecret,
+		clock: clock,
 	}
 	e.svc = &push.Service{
 		Config: cfg, Ledger: e.ledger,
@@ -99,10 +129,14 @@ func newEnv(t *testing.T) *env {
 			if a == nil {
 				return nil, fmt.Errorf("no account %q", id)
 			}
-			return &shipstation.Client{
+			var c push.Creator = &shipstation.Client{
 				BaseURL: a.BaseURL, APIKey: sandbox.DefaultShipStationKey, APISecret: e.apiSecret,
 				HTTP: srv.Client(), Budget: e.ledger, BudgetKey: "shipstation:" + id, Limit: a.Limit(),
-			}, nil
+			}
+			if e.wrap != nil {
+				c = e.wrap(c)
+			}
+			return c, nil
 		},
 		Log:     obs.NewLogger(e.logs, "DEBUG"),
 		Metrics: obs.NewMetrics(e.metrics, "shiprelay"),
@@ -817,7 +851,7 @@ func TestUnknownTagIsOneExceptionAndTheOrderIsPushed(t *testing.T) {
 		t.Fatalf("exceptions = %+v, want one", x)
 	}
 	if x[0].OrderID != "" || x[0].Kind != "invalid" || x[0].ID != "push:tag:main:fragile" ||
-		!strings.Contains(x[0].Message, `create a tag named "Fragile" in ShipStation (Settings → Tags) to tag orders with it`) {
+		!strings.Contains(strings.ToLower(x[0].Message), `create a tag named "fragile" in shipstation (settings → tags) to tag orders with it`) {
 		t.Errorf("exception = %+v", x[0])
 	}
 	// Read once: the list was fresh, so the miss reads nothing more.

@@ -97,8 +97,9 @@
 //
 // A hold applies only to an order awaiting shipment (a cancelled, shipped,
 // unpaid or already held order is left as it is; two holding rules keep
-// the later time). The order goes to ShipStation on_hold with a
-// holdUntilDate, and ShipStation releases it to awaiting_shipment by
+// the later time). The order goes to ShipStation on_hold, the push then
+// sets its hold date (POST /orders/holduntil: holdUntilDate is read-only on
+// createorders), and ShipStation releases it to awaiting_shipment by
 // itself, so that late cancellations land before anyone ships. ShipStation
 // holds by date (US Pacific): the date sent is the first one at or after
 // the hold's end, so a hold of a few hours lasts until the next Pacific

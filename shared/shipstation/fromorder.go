@@ -74,10 +74,11 @@ func OrderKey(o *order.Order, group string) string {
 //     the buyer and the gift message are left empty. City, state, postal code
 //     and country are always sent.
 //   - orderStatus is o.Status as is: the canonical statuses are
-//     ShipStation's words, so order.OnHold goes out as "on_hold". An
-//     on-hold order with o.HoldUntil (a rule's timed hold) also carries
-//     holdUntilDate = HoldDate(*o.HoldUntil), the date on which
-//     ShipStation itself moves it to awaiting_shipment.
+//     ShipStation's words, so order.OnHold goes out as "on_hold", with or
+//     without o.HoldUntil. holdUntilDate is never sent: it is read-only on
+//     a ShipStation order (createorders ignores it). A timed hold (a
+//     rule's o.HoldUntil) is placed after the order is created, with
+//     Client.HoldUntil and HoldDate(*o.HoldUntil) (package push).
 //   - advancedOptions: storeId = t.StoreID (omitted when 0), warehouseId =
 //     o.WarehouseID (omitted when 0), source = t.Source, customField1..3 =
 //     o.CustomFields. o.Tags are not sent: they are names, and the push
@@ -166,9 +167,6 @@ func fromOrder(o *order.Order, group string, t Target) (Order, error) {
 			CustomField3: o.CustomFields[2],
 		},
 	}
-	if o.Status == order.OnHold && o.HoldUntil != nil {
-		out.HoldUntilDate = HoldDate(*o.HoldUntil)
-	}
 	ids := o.TaxIDs
 	if !redacted && !p.Redacted {
 		ids = append(slices.Clone(ids), p.TaxIDs...)
@@ -200,11 +198,11 @@ func fromOrder(o *order.Order, group string, t Target) (Order, error) {
 	return out, nil
 }
 
-// HoldDate is the holdUntilDate for a hold that ends at t: ShipStation
-// holds orders until a date (yyyy-mm-dd, US Pacific, the format of POST
-// /orders/holduntil) and releases them on it, so the date is the first
-// one whose start is at or after t. A hold therefore never ends early; one
-// that ends during a day lasts until the next Pacific midnight.
+// HoldDate is the holdUntilDate for a hold that ends at t, as
+// Client.HoldUntil sends it: ShipStation holds orders until a date
+// (yyyy-mm-dd, US Pacific) and releases them on it, so the date is the
+// first one whose start is at or after t. A hold therefore never ends
+// early; one that ends during a day lasts until the next Pacific midnight.
 func HoldDate(t time.Time) string {
 	p := t.In(pacific)
 	day := time.Date(p.Year(), p.Month(), p.Day(), 0, 0, 0, 0, pacific)

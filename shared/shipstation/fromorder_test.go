@@ -367,17 +367,20 @@ func TestFromOrderRuleActions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.OrderStatus != "on_hold" || got.HoldUntilDate != "2026-11-22" {
-		t.Errorf("status %q holdUntilDate %q, want on_hold until 2026-11-22 (the next Pacific date)", got.OrderStatus, got.HoldUntilDate)
+	// holdUntilDate is read-only in ShipStation: the push holds the order
+	// with POST /orders/holduntil after creating it on_hold.
+	if got.OrderStatus != "on_hold" || got.HoldUntilDate != "" {
+		t.Errorf("status %q holdUntilDate %q, want on_hold without a holdUntilDate", got.OrderStatus, got.HoldUntilDate)
+	}
+	if d := HoldDate(*o.HoldUntil); d != "2026-11-22" {
+		t.Errorf("HoldDate = %s, want 2026-11-22 (the next Pacific date)", d)
 	}
 	if got.AdvancedOptions.WarehouseID != 40112 || got.AdvancedOptions.StoreID != 5 || got.RequestedShippingService != "UPS Ground" {
 		t.Errorf("advanced options %+v service %q", got.AdvancedOptions, got.RequestedShippingService)
 	}
 	b, _ := json.Marshal(got)
-	for _, want := range []string{`"holdUntilDate":"2026-11-22"`, `"warehouseId":40112`} {
-		if !strings.Contains(string(b), want) {
-			t.Errorf("JSON %s lacks %s", b, want)
-		}
+	if !strings.Contains(string(b), `"warehouseId":40112`) || !strings.Contains(string(b), `"orderStatus":"on_hold"`) || strings.Contains(string(b), "holdUntilDate") {
+		t.Errorf("JSON %s: want on_hold, warehouseId 40112 and no holdUntilDate", b)
 	}
 
 	// The hold has ended by the time the order is awaiting shipment again:

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/shiprelay/shiprelay/shared/errs"
 )
@@ -109,4 +111,50 @@ func (c *Client) GetOrder(ctx context.Context, id int64) (*Order, error) {
 		return nil, errs.Ef(errs.Invalid, op, "%s: response is for order %d", what, o.OrderID)
 	}
 	return &o, nil
+}
+
+// HoldResult is ShipStation's answer to POST /orders/holduntil.
+type HoldResult struct {
+	Success bool   `json:"success"`
+	Message string `json:"message"`
+}
+
+// HoldUntil puts an open order on hold until date (POST /orders/holduntil):
+// ShipStation sets orderStatus on_hold and holdUntilDate, and moves the
+// order back to awaiting_shipment on that date by itself. date is
+// yyyy-mm-dd in US Pacific time (HoldDate gives it for an instant).
+// holdUntilDate on an order sent to createorder(s) is read-only and
+// ignored: this call is the only way to hold until a date. Holding again
+// with the same date changes nothing, so the call is safe to repeat.
+//
+// A bad id or date is errs.Invalid before anything is sent; an unknown
+// order is errs.NotFound; a refusal (the order is shipped or cancelled) is
+// errs.Invalid with ShipStation's message, as is an answer with success
+// false.
+func (c *Client) HoldUntil(ctx context.Context, orderID int64, date string) error {
+	const op = "shipstation.HoldUntil"
+	what := "order " + strconv.FormatInt(orderID, 10)
+	if orderID <= 0 {
+		return errs.Ef(errs.Invalid, op, "%s: order id must be positive", what)
+	}
+	if d, err := time.Parse(time.DateOnly, date); err != nil || d.Format(time.DateOnly) != date {
+		return errs.Ef(errs.Invalid, op, "%s: hold date %q is not yyyy-mm-dd", what, date)
+	}
+	in := struct {
+		OrderID       int64  `json:"orderId"`
+		HoldUntilDate string `json:"holdUntilDate"`
+	}{orderID, date}
+	var res HoldResult
+	status, err := c.do(ctx, op, what, http.MethodPost, "/orders/holduntil", nil, in, &res)
+	if err != nil {
+		return err
+	}
+	if status != http.StatusNoContent && !res.Success {
+		msg := strings.TrimSpace(res.Message)
+		if msg == "" {
+			msg = "ShipStation did not hold the order"
+		}
+		return errs.Ef(errs.Invalid, op, "%s: %s", what, cut(msg, 200))
+	}
+	return nil
 }

@@ -227,28 +227,30 @@ type Order struct {
 	ShipTo           Address `json:"shipTo"`
 	Items            []Item  `json:"items"`
 	// OrderTotal is read-only (ShipStation computes it).
-	OrderTotal               json.Number           `json:"orderTotal,omitempty"`
-	AmountPaid               json.Number           `json:"amountPaid,omitempty"`
-	TaxAmount                json.Number           `json:"taxAmount,omitempty"`
-	ShippingAmount           json.Number           `json:"shippingAmount,omitempty"`
-	CustomerNotes            string                `json:"customerNotes,omitempty"`
-	InternalNotes            string                `json:"internalNotes,omitempty"`
-	Gift                     bool                  `json:"gift,omitempty"`
-	GiftMessage              string                `json:"giftMessage,omitempty"`
-	PaymentMethod            string                `json:"paymentMethod,omitempty"`
-	RequestedShippingService string                `json:"requestedShippingService,omitempty"`
-	CarrierCode              string                `json:"carrierCode,omitempty"`
-	ServiceCode              string                `json:"serviceCode,omitempty"`
-	PackageCode              string                `json:"packageCode,omitempty"`
-	Confirmation             string                `json:"confirmation,omitempty"`
-	ShipDate                 string                `json:"shipDate,omitempty"`      // yyyy-mm-dd
-	HoldUntilDate            string                `json:"holdUntilDate,omitempty"` // yyyy-mm-dd, US Pacific: on_hold until then (HoldDate)
-	Weight                   *Weight               `json:"weight,omitempty"`
-	Dimensions               *Dimensions           `json:"dimensions,omitempty"`
-	InsuranceOptions         *InsuranceOptions     `json:"insuranceOptions,omitempty"`
-	InternationalOptions     *InternationalOptions `json:"internationalOptions,omitempty"`
-	AdvancedOptions          AdvancedOptions       `json:"advancedOptions,omitzero"`
-	TagIDs                   []int64               `json:"tagIds,omitempty"`
+	OrderTotal               json.Number `json:"orderTotal,omitempty"`
+	AmountPaid               json.Number `json:"amountPaid,omitempty"`
+	TaxAmount                json.Number `json:"taxAmount,omitempty"`
+	ShippingAmount           json.Number `json:"shippingAmount,omitempty"`
+	CustomerNotes            string      `json:"customerNotes,omitempty"`
+	InternalNotes            string      `json:"internalNotes,omitempty"`
+	Gift                     bool        `json:"gift,omitempty"`
+	GiftMessage              string      `json:"giftMessage,omitempty"`
+	PaymentMethod            string      `json:"paymentMethod,omitempty"`
+	RequestedShippingService string      `json:"requestedShippingService,omitempty"`
+	CarrierCode              string      `json:"carrierCode,omitempty"`
+	ServiceCode              string      `json:"serviceCode,omitempty"`
+	PackageCode              string      `json:"packageCode,omitempty"`
+	Confirmation             string      `json:"confirmation,omitempty"`
+	ShipDate                 string      `json:"shipDate,omitempty"` // yyyy-mm-dd
+	// HoldUntilDate is read-only (createorder(s) ignore it): the date an
+	// on_hold order returns to awaiting_shipment, set by Client.HoldUntil.
+	HoldUntilDate        string                `json:"holdUntilDate,omitempty"`
+	Weight               *Weight               `json:"weight,omitempty"`
+	Dimensions           *Dimensions           `json:"dimensions,omitempty"`
+	InsuranceOptions     *InsuranceOptions     `json:"insuranceOptions,omitempty"`
+	InternationalOptions *InternationalOptions `json:"internationalOptions,omitempty"`
+	AdvancedOptions      AdvancedOptions       `json:"advancedOptions,omitzero"`
+	TagIDs               []int64               `json:"tagIds,omitempty"`
 	// Read-only.
 	UserID                string `json:"userId,omitempty"`
 	ExternallyFulfilled   bool   `json:"externallyFulfilled,omitempty"`
