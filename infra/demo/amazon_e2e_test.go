@@ -3,7 +3,6 @@ package demo
 import (
 	"bytes"
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -22,12 +21,7 @@ import (
 // it with a reader of every function's log output.
 func upAmazon(t *testing.T, o EnvOptions) (*Env, context.Context, func() string) {
 	t.Helper()
-	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" || os.Getenv("AWS_ENDPOINT_URL_SQS") == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("the local stack is not running (AWS_ENDPOINT_URL_DYNAMODB/SQS unset); CI must run `make test`")
-		}
-		t.Skip("local stack not running; use `make test`")
-	}
+	needStack(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	var logs bytes.Buffer

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"math"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -55,17 +54,9 @@ func (l *amazonBenchLog) String() string {
 // reference, read-backs are scheduled, and no buyer value
 // reaches the logs.
 func TestAmazonConfirmBenchSmall(t *testing.T) {
-	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" || os.Getenv("AWS_ENDPOINT_URL_SQS") == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("the local stack is not running (AWS_ENDPOINT_URL_DYNAMODB/SQS unset); CI must run `make test`")
-		}
-		t.Skip("local stack not running; use `make test`")
-	}
+	needStack(t)
 	if testing.Short() {
 		t.Skip("short mode")
-	}
-	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" || os.Getenv("AWS_ENDPOINT_URL_SQS") == "" {
-		t.Fatal(`the local stack is not running (AWS_ENDPOINT_URL_DYNAMODB/SQS unset): eval "$(infra/local/stack.sh start)", or use make test`)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

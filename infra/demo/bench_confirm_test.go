@@ -2,7 +2,6 @@ package demo
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 )
@@ -27,12 +26,7 @@ func TestConfirmBound(t *testing.T) {
 // window scaled to 1 s: every order gets exactly one shipment, the ledger
 // confirms each, and the budget keeps the sandbox from answering 429.
 func TestConfirmBenchSmall(t *testing.T) {
-	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" || os.Getenv("AWS_ENDPOINT_URL_SQS") == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("the local stack is not running (AWS_ENDPOINT_URL_DYNAMODB/SQS unset); CI must run `make test`")
-		}
-		t.Skip("local stack not running; use `make test`")
-	}
+	needStack(t)
 	if testing.Short() {
 		t.Skip("short mode")
 	}

@@ -24,8 +24,9 @@ func up(t *testing.T, bcFaults sandbox.Faults) (*Env, context.Context) {
 	return env, ctx
 }
 
-// upWithLogs is up, also returning every function's log output.
-func upWithLogs(t *testing.T, bcFaults sandbox.Faults) (*Env, context.Context, func() string) {
+// needStack skips t when the local stack is not running, and fails it
+// instead under CI, where `make test` must have started it.
+func needStack(t *testing.T) {
 	t.Helper()
 	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" || os.Getenv("AWS_ENDPOINT_URL_SQS") == "" {
 		if os.Getenv("CI") != "" {
@@ -33,6 +34,12 @@ func upWithLogs(t *testing.T, bcFaults sandbox.Faults) (*Env, context.Context, f
 		}
 		t.Skip("local stack not running; use `make test`")
 	}
+}
+
+// upWithLogs is up, also returning every function's log output.
+func upWithLogs(t *testing.T, bcFaults sandbox.Faults) (*Env, context.Context, func() string) {
+	t.Helper()
+	needStack(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	var logs bytes.Buffer

@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -30,6 +32,7 @@ import (
 	"github.com/shiprelay/shiprelay/shared/app"
 	"github.com/shiprelay/shiprelay/shared/config"
 	"github.com/shiprelay/shiprelay/shared/dynamo"
+	"github.com/shiprelay/shiprelay/shared/redaction"
 )
 
 // Names of the demo's store and credentials. They are sandbox values, not
@@ -57,6 +60,10 @@ const (
 	// DefaultAmazonSpeedUp multiplies Amazon's refill rates (searchOrders
 	// then refills in about 3 s instead of 3 minutes); bursts are real.
 	DefaultAmazonSpeedUp = 60
+	// DefaultClockSpeedUp is the demo's redaction clock: 14 days (an
+	// unshipped Amazon order's redaction) pass in about 45 s, one hour (the
+	// sweep's period) in about 133 ms.
+	DefaultClockSpeedUp = 14 * 24 * 3600 / 45
 )
 
 // EnvOptions configure Up.
@@ -102,6 +109,20 @@ type EnvOptions struct {
 	NoOrderChangePump bool
 	// OrderChangeEvery is the pump's period (default 200 ms).
 	OrderChangeEvery time.Duration
+
+	// ClockSpeedUp runs the redaction sweep's clock that many times faster
+	// than real time from the runner's start (SHIPRELAY_CLOCK_SPEEDUP), so
+	// that Amazon buyer data falls due within the run; 0 or 1 is real time
+	// (the variable is then unset for the functions, whatever the process
+	// environment says). The demo uses DefaultClockSpeedUp.
+	ClockSpeedUp float64
+	// RedactEvery is the redact schedule's period. By default it is real
+	// time's (the template's hourly rate); with ClockSpeedUp, three
+	// quarters of a simulated hour (100 ms at DefaultClockSpeedUp), never
+	// less than 20 ms: the hourly sweep on the accelerated clock, with room
+	// for timer jitter. Sweeps run one at a time, as hourly ones do (see
+	// Env.RedactLateness).
+	RedactEvery time.Duration
 }
 
 // Env is a running local shiprelay with its sandbox.
@@ -126,6 +147,14 @@ type Env struct {
 	// Getenv is the process environment the functions see beyond their
 	// template variables (the secrets file, the log level).
 	Getenv func(string) string
+
+	// ClockSpeedUp is the redaction sweep's clock factor (1: real time).
+	ClockSpeedUp float64
+	// RedactEvery is the redact schedule's local period (0: the template's).
+	RedactEvery time.Duration
+	// clockStart is when the redact function's clock started (just after
+	// its handler was built, as app's clock starts while it is built).
+	clockStart time.Time
 }
 
 // FindTemplate walks up from the working directory to template.yaml.
@@ -248,6 +277,15 @@ func Up(ctx context.Context, o EnvOptions) (*Env, error) {
 		return nil, err
 	}
 	speedUp := strconv.FormatFloat(o.AmazonSpeedUp, 'f', -1, 64)
+	e.ClockSpeedUp, e.RedactEvery = 1, o.RedactEvery
+	clockSpeedUp := ""
+	if o.ClockSpeedUp > 1 {
+		e.ClockSpeedUp = o.ClockSpeedUp
+		clockSpeedUp = strconv.FormatFloat(o.ClockSpeedUp, 'f', -1, 64)
+		if e.RedactEvery <= 0 {
+			e.RedactEvery = max(20*time.Millisecond, time.Duration(float64(redaction.SweepInterval)*0.75/o.ClockSpeedUp))
+		}
+	}
 
 	getenv := func(k string) string {
 		switch k {
@@ -257,6 +295,8 @@ func Up(ctx context.Context, o EnvOptions) (*Env, error) {
 			return "INFO"
 		case app.EnvAmazonSpeedUp:
 			return speedUp
+		case app.EnvClockSpeedUp:
+			return clockSpeedUp
 		}
 		return os.Getenv(k)
 	}
@@ -268,7 +308,17 @@ func Up(ctx context.Context, o EnvOptions) (*Env, error) {
 		if err != nil {
 			return nil, err
 		}
-		return d.Handler(fn)
+		h, err := d.Handler(fn)
+		if fn == "redact" && err == nil {
+			// The sweep's clock starts while its handler is built: now is
+			// at most a few microseconds later (SimNow runs that little
+			// behind it, never ahead).
+			e.clockStart = time.Now()
+			if e.ClockSpeedUp > 1 {
+				h = &oneSweepAtATime{h: h}
+			}
+		}
+		return h, err
 	}
 	cfg := runner.Config{
 		TemplatePath:     o.TemplatePath,
@@ -281,8 +331,12 @@ func Up(ctx context.Context, o EnvOptions) (*Env, error) {
 		Getenv:           getenv,
 		Logger:           slog.New(slog.NewJSONHandler(o.LogWriter, nil)),
 	}
+	cfg.ScheduleEvery = map[string]time.Duration{}
 	if o.PollEvery > 0 {
-		cfg.ScheduleEvery = map[string]time.Duration{"poll": o.PollEvery}
+		cfg.ScheduleEvery["poll"] = o.PollEvery
+	}
+	if e.RedactEvery > 0 {
+		cfg.ScheduleEvery["redact"] = e.RedactEvery
 	}
 	if e.Runner, err = runner.New(cfg); err != nil {
 		return nil, err
@@ -446,3 +500,46 @@ func (e *Env) Down() {
 }
 
 func (e *Env) sqsClient() *awssqs.Client { return awssqs.NewFromConfig(e.awsCfg) }
+
+// SimNow is the redaction sweep's clock now: real time, or with
+// ClockSpeedUp, the runner's start plus the time since, that many times
+// over (as app's clock computes it).
+func (e *Env) SimNow() time.Time { return e.simAt(time.Now()) }
+
+// simAt is the sweep's clock at real time t.
+func (e *Env) simAt(t time.Time) time.Time {
+	if e.ClockSpeedUp <= 1 || e.clockStart.IsZero() {
+		return t
+	}
+	return e.clockStart.Add(time.Duration(float64(t.Sub(e.clockStart)) * e.ClockSpeedUp))
+}
+
+// RedactLateness is how late after its due time a redaction may come: one
+// sweep interval (an hour) on the sweep's clock, or, when the local
+// schedule's period on that clock is longer than three quarters of that,
+// four thirds of it (room for timer jitter, as the default period leaves).
+// Later is overdue.
+func (e *Env) RedactLateness() time.Duration {
+	return max(redaction.SweepInterval, time.Duration(float64(e.RedactEvery)*e.ClockSpeedUp*4/3))
+}
+
+// oneSweepAtATime runs the redact function's sweeps one after the other
+// when its schedule is accelerated: an hourly sweep never overlaps the
+// next, but at a sweep every 100 ms a sweep redacting many orders would
+// (sweeps racing for the same orders would record the later one's time).
+// A firing that finds one sweep running and another waiting is skipped.
+type oneSweepAtATime struct {
+	h       lambda.Handler
+	mu      sync.Mutex
+	waiting atomic.Bool
+}
+
+func (o *oneSweepAtATime) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	if !o.waiting.CompareAndSwap(false, true) {
+		return []byte(`{"skipped":true}`), nil
+	}
+	o.mu.Lock()
+	o.waiting.Store(false)
+	defer o.mu.Unlock()
+	return o.h.Invoke(ctx, payload)
+}

@@ -66,6 +66,9 @@ type Summary struct {
 	AmazonStats  sandbox.AmazonStats
 	// OrderChangesWaiting are ORDER_CHANGE messages not delivered yet.
 	OrderChangesWaiting int
+
+	// Redaction is what the redaction sweep did, on its clock.
+	Redaction RedactionReport
 }
 
 // transitions are the status changes merchants' orders go through after
@@ -200,6 +203,9 @@ func (e *Env) Run(ctx context.Context, o RunOptions) (Summary, error) {
 			amazon := ""
 			if sum.HasAmazon {
 				amazon = fmt.Sprintf("  amazon %3d/%-3d confirmed %3d/%-3d", sum.Amazon.Present, sum.Amazon.Expected, sum.Amazon.Confirmed, sum.Amazon.Shipped)
+				if e.ClockSpeedUp > 1 {
+					amazon += fmt.Sprintf("  redacted %3d/%-3d (day %2.0f)", sum.Redaction.Done, sum.Redaction.Due, sum.Redaction.Simulated.Hours()/24)
+				}
 			}
 			fmt.Fprintf(o.Progress, "\r%5.0fs  orders %4d  imported %4d  pushed %4d/%-4d  confirmed %4d/%-4d%s  in flight %4d  errors %d  429s %d   ",
 				sum.Elapsed.Seconds(), sum.Orders+sum.Amazon.Orders, sum.Imported, sum.Present, sum.Expected, sum.Ship.Confirmed, sum.Ship.Labels, amazon, sum.InFlight,
@@ -226,7 +232,29 @@ func (e *Env) Run(ctx context.Context, o RunOptions) (Summary, error) {
 	if o.Progress != nil {
 		fmt.Fprintln(o.Progress)
 	}
+	if err := e.finishRedactions(context.WithoutCancel(ctx), &sum); err != nil {
+		return sum, err
+	}
 	return sum, genErr
+}
+
+// finishRedactions completes the summary's redaction report: it waits (a
+// few seconds at most) for the redactions falling due as the run ends,
+// then checks what the ledger and ShipStation hold of the redacted orders.
+func (e *Env) finishRedactions(ctx context.Context, sum *Summary) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		simNow := e.SimNow()
+		recs, err := e.ledgerRecords(ctx)
+		if err != nil {
+			return err
+		}
+		sum.Redaction = e.CheckRedactions(recs, simNow)
+		if (sum.Redaction.Pending == 0 && len(sum.Redaction.Undone) == 0) || time.Now().After(deadline) {
+			return e.Verify(ctx, &sum.Redaction, recs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func (e *Env) snapshot(ctx context.Context, start time.Time, amz *AmazonTraffic) (Summary, error) {
@@ -238,10 +266,13 @@ func (e *Env) snapshot(ctx context.Context, start time.Time, amz *AmazonTraffic)
 	s.Webhooks = st.BigCommerce.Webhooks
 	s.ShipStation429s = st.ShipStation.Total429
 	s.BigCommerce429s = st.BigCommerce.Total429
-	var err error
-	if s.Imported, err = e.countOrders(ctx); err != nil {
+	simNow := e.SimNow() // before the ledger is read: what was due then is listed
+	recs, err := e.ledgerRecords(ctx)
+	if err != nil {
 		return s, err
 	}
+	s.Imported = len(recs)
+	s.Redaction = e.CheckRedactions(recs, simNow)
 	exc, _, err := e.Ledger.Exceptions(ctx, 1000, "")
 	if err != nil {
 		return s, err
@@ -286,20 +317,8 @@ func (e *Env) snapshot(ctx context.Context, start time.Time, amz *AmazonTraffic)
 
 // countOrders counts ledger orders updated since the run began.
 func (e *Env) countOrders(ctx context.Context) (int, error) {
-	n := 0
-	from := time.Now().Add(-24 * time.Hour)
-	var page string
-	for {
-		recs, next, err := e.Ledger.UpdatedBetween(ctx, from, time.Now().Add(time.Minute), 1000, pageOf(page))
-		if err != nil {
-			return n, err
-		}
-		n += len(recs)
-		if next == "" {
-			return n, nil
-		}
-		page = string(next)
-	}
+	recs, err := e.ledgerRecords(ctx)
+	return len(recs), err
 }
 
 // Print writes the summary as the demo shows it.
@@ -334,6 +353,9 @@ func (s Summary) Print(w io.Writer) {
 	if s.HasAmazon {
 		s.printAmazon(w, line)
 	}
+	if s.HasAmazon || s.Redaction.Scheduled > 0 {
+		s.printRedaction(w, line)
+	}
 	fmt.Fprintln(w, line)
 	fmt.Fprintf(w, "exceptions / function errors      %d / %d\n", s.Exceptions, s.FunctionErrors)
 	ops := make([]string, 0, len(s.ExceptionsByOp))
@@ -354,6 +376,9 @@ func (s Summary) Print(w io.Writer) {
 	}
 	if s.HasAmazon {
 		verdict = "OK: every order in ShipStation once and as its channel says, every label confirmed as each store's policy says, nothing lost"
+		if s.Redaction.Due > 0 {
+			verdict = "OK: every order in ShipStation once and as its channel says, every label confirmed as each store's policy says, every due redaction done in time, nothing lost"
+		}
 	}
 	if !s.Passed() {
 		verdict = "FAILED"
@@ -363,7 +388,7 @@ func (s Summary) Print(w io.Writer) {
 	}
 	fmt.Fprintln(w, line)
 	fmt.Fprintln(w, verdict)
-	for _, list := range [][]string{s.Missing, s.WrongStatus, s.Unexpected, s.Ship.Missing, s.Ship.Duplicated, s.Ship.VoidRelayed, s.Amazon.Problems} {
+	for _, list := range [][]string{s.Missing, s.WrongStatus, s.Unexpected, s.Ship.Missing, s.Ship.Duplicated, s.Ship.VoidRelayed, s.Amazon.Problems, s.Redaction.Issues()} {
 		for i, m := range list {
 			if i == 10 {
 				fmt.Fprintf(w, "  … and %d more\n", len(list)-10)
@@ -415,6 +440,33 @@ func (s Summary) printAmazon(w io.Writer, line string) {
 	fmt.Fprintf(w, "Amazon orders caught by the poll  %d\n", a.CaughtByPoll)
 }
 
+// printRedaction writes the redaction part of the summary.
+func (s Summary) printRedaction(w io.Writer, line string) {
+	r := s.Redaction
+	fmt.Fprintln(w, line)
+	clock := "real time"
+	if r.SpeedUp > 1 {
+		clock = fmt.Sprintf("clock x%g: %s simulated", r.SpeedUp, simDuration(r.Simulated))
+	}
+	fmt.Fprintf(w, "Amazon buyer-data redaction       (%s)\n", clock)
+	fmt.Fprintf(w, "  orders with a due time          %d (%d not due yet)\n", r.Scheduled, r.Later)
+	fmt.Fprintf(w, "  due by the end of the run       %d\n", r.Due)
+	late := ""
+	if r.Done > 0 {
+		late = fmt.Sprintf(" (latest %s after due, simulated)", simDuration(r.MaxLate))
+	}
+	fmt.Fprintf(w, "  redacted                        %d%s\n", r.Done, late)
+	if r.Pending > 0 {
+		fmt.Fprintf(w, "  due, next sweep's               %d\n", r.Pending)
+	}
+	fmt.Fprintf(w, "  overdue / before due            %d / %d (overdue: more than %s late)\n", len(r.Overdue)+len(r.Undone), len(r.Early), simDuration(r.Lateness))
+	if r.Verified {
+		fmt.Fprintf(w, "  ledger buyer data redacted      %d (%d held none)\n", r.LedgerChecked, r.NoBuyerData)
+		fmt.Fprintf(w, "  ShipStation copies re-sent redacted / shipped, kept / none held / never pushed  %d / %d / %d / %d\n",
+			r.Resent, r.ShippedKept, r.ShipStationNoData, r.NotInShipStation)
+	}
+}
+
 func sumValues(m map[string]int64) int64 {
 	var n int64
 	for _, v := range m {
@@ -425,7 +477,7 @@ func sumValues(m map[string]int64) int64 {
 
 // Passed reports whether the run met the demo's bar.
 func (s Summary) Passed() bool {
-	return s.OK() && s.DeadLetters == 0 && s.SettledInTimeout && (!s.Shipping || s.Ship.ShipOK()) && (!s.HasAmazon || s.Amazon.OK())
+	return s.OK() && s.DeadLetters == 0 && s.SettledInTimeout && (!s.Shipping || s.Ship.ShipOK()) && (!s.HasAmazon || s.Amazon.OK()) && s.Redaction.OK()
 }
 
 func pageOf(s string) ledger.Page { return ledger.Page(s) }

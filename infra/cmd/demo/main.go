@@ -45,6 +45,7 @@ func main() {
 		amzDup     = flag.Float64("amazon-dup", 0.15, "fraction of ORDER_CHANGE notifications delivered twice")
 		amzReorder = flag.Float64("amazon-reorder", 0.15, "fraction of ORDER_CHANGE notifications delivered before the previous one")
 		amzSpeed   = flag.Float64("amazon-speedup", demo.DefaultAmazonSpeedUp, "multiplies Amazon's published refill rates (bursts stay Amazon's)")
+		clock      = flag.Float64("clock-speedup", demo.DefaultClockSpeedUp, "runs the redaction sweep's clock this many times faster than real time (the default makes 14 days pass in 45 s; 1: real time)")
 		timeout    = flag.Duration("timeout", 170*time.Second, "the demo's time limit")
 		seed       = flag.Uint64("seed", 1, "random seed")
 		httpAddr   = flag.String("addr", "127.0.0.1:3000", "the runner's HTTP address")
@@ -81,6 +82,7 @@ func main() {
 		Warehouse:         *ship, WarehouseDelay: *shipWait,
 		WarehouseFaults: sandbox.WarehouseFaults{SplitRate: 0.15, CombineRate: 0.05, VoidRate: 0.05},
 		AmazonSpeedUp:   *amzSpeed,
+		ClockSpeedUp:    *clock,
 	})
 	if err != nil {
 		fail(err)
@@ -93,6 +95,10 @@ func main() {
 		fmt.Printf("sandbox Amazon %s (LWA %s), rates x%g: %d orders on amazon-us (first package confirmed, FBA imported) and %d on amazon-jp (every package confirmed); %d placed before the run with their ORDER_CHANGE lost, %.0f%% of the others lost, %.0f%% duplicated, %.0f%% out of order\n",
 			env.AmazonURL, env.AmazonLWAURL, *amzSpeed, demo.AmazonPerRound[demo.AmazonUSStore]**amzRounds, demo.AmazonPerRound[demo.AmazonJPStore]**amzRounds,
 			2**amzRounds, *amzDrop*100, *amzDup*100, *amzReorder*100)
+	}
+	if env.ClockSpeedUp > 1 {
+		fmt.Printf("redaction clock x%g: 14 days pass in %.0fs, the hourly sweep runs every %v\n",
+			env.ClockSpeedUp, (14*24*time.Hour).Seconds()/env.ClockSpeedUp, env.RedactEvery)
 	}
 	if *ship {
 		fmt.Printf("warehouse labels orders after %v (15%% split, 5%% combined, 5%% voided and re-labelled); %.0f%% of SHIP_NOTIFY lost\n", *shipWait, *lostSN*100)
