@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/shiprelay/shiprelay/infra/sandbox"
+	"github.com/shiprelay/shiprelay/infra/testenv"
 	"github.com/shiprelay/shiprelay/shared/bigcommerce"
 	"github.com/shiprelay/shiprelay/shared/ledger"
 	"github.com/shiprelay/shiprelay/shared/order"
@@ -26,15 +26,7 @@ func up(t *testing.T, bcFaults sandbox.Faults) (*Env, context.Context) {
 
 // needStack skips t when the local stack is not running, and fails it
 // instead under CI, where `make test` must have started it.
-func needStack(t *testing.T) {
-	t.Helper()
-	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" || os.Getenv("AWS_ENDPOINT_URL_SQS") == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("the local stack is not running (AWS_ENDPOINT_URL_DYNAMODB/SQS unset); CI must run `make test`")
-		}
-		t.Skip("local stack not running; use `make test`")
-	}
-}
+func needStack(t *testing.T) { testenv.RequireStack(t) }
 
 // upWithLogs is up, also returning every function's log output.
 func upWithLogs(t *testing.T, bcFaults sandbox.Faults) (*Env, context.Context, func() string) {

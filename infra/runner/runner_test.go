@@ -23,19 +23,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/shiprelay/shiprelay/infra/testenv"
 )
 
 // requireStack skips (or, under CI, fails) a test that needs the local
-// stack: eval "$(infra/local/stack.sh start)".
-func requireStack(t *testing.T) {
-	t.Helper()
-	if os.Getenv("AWS_ENDPOINT_URL_SQS") == "" || os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("the local stack is not running: eval \"$(infra/local/stack.sh start)\"")
-		}
-		t.Skip("the local stack is not running: eval \"$(infra/local/stack.sh start)\"")
-	}
-}
+// stack.
+func requireStack(t *testing.T) { testenv.RequireStack(t) }
 
 func randomID() string {
 	var b [4]byte

@@ -60,6 +60,15 @@ func require(t testing.TB, env string) string {
 	return v
 }
 
+// RequireStack skips t (or, in CI, fails it) unless the local stack's
+// DynamoDB and SQS endpoints are set, for tests that start their own
+// clients or a whole Env.
+func RequireStack(t testing.TB) {
+	t.Helper()
+	require(t, "AWS_ENDPOINT_URL_DYNAMODB")
+	require(t, "AWS_ENDPOINT_URL_SQS")
+}
+
 // AWSConfig returns an SDK configuration for the local stack: region
 // us-east-1 and static fake credentials, so a test can never reach a real
 // AWS account with real credentials. Service endpoints come from the

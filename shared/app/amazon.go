@@ -95,8 +95,8 @@ func (a *amazonClients) Client(ctx context.Context, storeID string) (*amazon.Cli
 // limits returns the published usage plans multiplied by the local
 // speed-up (nil, the published ones, in production).
 func (a *amazonClients) limits() map[string]ratelimit.Limit {
-	var f float64
-	if _, err := fmt.Sscan(a.deps.getenv(EnvAmazonSpeedUp), &f); err != nil || f <= 1 {
+	f := a.deps.speedUp(EnvAmazonSpeedUp)
+	if f <= 1 {
 		return nil
 	}
 	out := map[string]ratelimit.Limit{}

@@ -296,14 +296,24 @@ func (d *Deps) retrier(function string, q *sqs.Queue) *lambdaio.Retrier {
 // clock is the sweep's clock: real time, or, with EnvClockSpeedUp on the
 // local stack, time running that many times faster from now on.
 func (d *Deps) clock() func() time.Time {
-	var f float64
-	if _, err := fmt.Sscan(d.getenv(EnvClockSpeedUp), &f); err != nil || f <= 1 {
+	f := d.speedUp(EnvClockSpeedUp)
+	if f <= 1 {
 		return time.Now
 	}
 	start := time.Now()
 	return func() time.Time {
 		return start.Add(time.Duration(float64(time.Since(start)) * f))
 	}
+}
+
+// speedUp reads a local-only speed-up factor from env; 1 (real time) when
+// unset or not a number.
+func (d *Deps) speedUp(env string) float64 {
+	var f float64
+	if _, err := fmt.Sscan(d.getenv(env), &f); err != nil || f <= 1 {
+		return 1
+	}
+	return f
 }
 
 // Must is for mains: it returns h or exits with the error logged.

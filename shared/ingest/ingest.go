@@ -25,6 +25,7 @@ import (
 	"github.com/shiprelay/shiprelay/shared/queue"
 	"github.com/shiprelay/shiprelay/shared/redaction"
 	"github.com/shiprelay/shiprelay/shared/rules"
+	"github.com/shiprelay/shiprelay/shared/shipment"
 )
 
 // ErrPaused says the store is paused: the work waits, the channel is not called.
@@ -148,14 +149,14 @@ func (s *Service) Process(ctx context.Context, msg queue.Ingest) error {
 		return s.reject(ctx, msg.StoreID, id, errs.E(errs.Invalid, "ingest.validate", err))
 	}
 
-	labelled := false
+	// An order never pushed has no labels, so no notifications to read.
+	notes := []shipment.Notification{}
 	if ls, ok := s.Ledger.(ledger.Shipments); ok && len(prev.Pushes) > 0 {
-		notes, err := ls.Notifications(ctx, id)
-		if err != nil {
+		if notes, err = ls.Notifications(ctx, id); err != nil {
 			return fmt.Errorf("read notifications: %w", err)
 		}
-		labelled = len(notes) > 0
 	}
+	labelled := len(notes) > 0
 	decision, ruleLines := s.applyRules(store, &o, len(prev.Pushes) > 0)
 	if len(decision.Matched) > 0 {
 		s.Log.InfoContext(ctx, "ingest: rules matched", "rules", decision.Matched)
@@ -174,7 +175,7 @@ func (s *Service) Process(ctx context.Context, msg queue.Ingest) error {
 	}
 	s.Log.InfoContext(ctx, "ingest: ledger written", "result", res.String(), "state", string(rec.State), "status", string(o.Status))
 	if s.Redactions != nil && (res == ledger.Created || res == ledger.Updated) {
-		if _, err := redaction.Schedule(ctx, s.Redactions, rec, store.CarrierMap().TrackingCapable); err != nil {
+		if _, err := redaction.Schedule(ctx, s.Redactions, rec, notes, store.CarrierMap().TrackingCapable); err != nil {
 			return err
 		}
 	}

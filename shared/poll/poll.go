@@ -61,6 +61,7 @@ type Service struct {
 type Ledger interface {
 	ledger.Store
 	ledger.Stores
+	ledger.Claims
 }
 
 // ReauthorisationPeriod is how long a seller's authorisation of the app
@@ -156,10 +157,20 @@ func (s *Service) remind(ctx context.Context, st *config.Store) error {
 		return nil
 	}
 	day := due.Format(time.DateOnly)
+	// Every poll in the window would write the same record again: claim the
+	// reminder, so it is raised (and logged) once per due date.
+	first, err := s.Ledger.Claim(ctx, "reminder:reauthorise:"+st.ID+":"+day, ReminderLead+ReauthorisationPeriod, now)
+	if err != nil || !first {
+		return err
+	}
 	cause := errs.Ef(errs.Unauthorised, "amazon.reauthorise",
 		"store %s: the seller's authorisation of shiprelay ends on %s; before then re-authorise shiprelay in Seller Central → Apps and Services → Manage Your Apps, store the new refresh token in the store's secret and set amazon.authorizedOn to the new date",
 		st.ID, day)
-	return ledger.Raise(ctx, s.Ledger, s.Log, "amazon.reauthorise", "", st.ID, cause, now, "reminder", st.ID, day)
+	if err := ledger.Raise(ctx, s.Ledger, s.Log, "amazon.reauthorise", "", st.ID, cause, now, "reminder", st.ID, day); err != nil {
+		_ = s.Ledger.Release(ctx, "reminder:reauthorise:"+st.ID+":"+day) // raised by the next poll
+		return err
+	}
+	return nil
 }
 
 // pullLabels enqueues the window of labels created since the account's

@@ -18,16 +18,19 @@ type Ledger interface {
 
 // Schedule recomputes when an order's buyer data is due for redaction,
 // from its record and the labels its notifications name, and stores it
-// (ledger.Redactions.SetRedactionDue with Grace). An order this schedule
-// does not apply to, or one already redacted, is left alone. Call it
-// whenever the order's history changes: import, label, void.
-func Schedule(ctx context.Context, l Ledger, rec ledger.Record, tracking TrackingFunc) (time.Time, error) {
+// (ledger.Redactions.SetRedactionDue with Grace). notes are the order's
+// notifications when the caller holds them already (nil: read them). An
+// order this schedule does not apply to, or one already redacted, is left
+// alone. Call it whenever the order's history changes: import, label, void.
+func Schedule(ctx context.Context, l Ledger, rec ledger.Record, notes []shipment.Notification, tracking TrackingFunc) (time.Time, error) {
 	if !Applies(rec.Order) || !rec.RedactedAt.IsZero() {
 		return time.Time{}, nil
 	}
-	notes, err := l.Notifications(ctx, rec.Order.ID)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("redaction: read notifications: %w", err)
+	if notes == nil {
+		var err error
+		if notes, err = l.Notifications(ctx, rec.Order.ID); err != nil {
+			return time.Time{}, fmt.Errorf("redaction: read notifications: %w", err)
+		}
 	}
 	var labels []shipment.Shipment
 	seen := map[string]bool{}

@@ -153,7 +153,7 @@ func (s *Service) Label(ctx context.Context, sh shipment.Shipment) error {
 		if err := s.voided(ctx, stored, notes, rec.Order, group); err != nil {
 			return err
 		}
-		return s.reschedule(ctx, rec)
+		return s.reschedule(ctx, rec, notes)
 	}
 	nid := shipment.NotificationID(sh.Key(), id, group)
 	for _, n := range notes {
@@ -190,7 +190,7 @@ func (s *Service) Label(ctx context.Context, sh shipment.Shipment) error {
 	if err != nil {
 		return fmt.Errorf("plan notification: %w", err)
 	}
-	if err := s.reschedule(ctx, rec); err != nil {
+	if err := s.reschedule(ctx, rec, append(notes, n)); err != nil {
 		return err
 	}
 	if created {
@@ -209,13 +209,14 @@ func (s *Service) Label(ctx context.Context, sh shipment.Shipment) error {
 }
 
 // reschedule recomputes the redaction due time of an order whose labels
-// changed (Amazon buyer data goes 30 or 44 days after shipping).
-func (s *Service) reschedule(ctx context.Context, rec ledger.Record) error {
+// changed (Amazon buyer data goes 30 or 44 days after shipping), from the
+// notifications the relay holds already.
+func (s *Service) reschedule(ctx context.Context, rec ledger.Record, notes []shipment.Notification) error {
 	tracking := carrier.Default().TrackingCapable
 	if st := s.Config.Store(rec.Order.StoreID); st != nil {
 		tracking = st.CarrierMap().TrackingCapable
 	}
-	_, err := redaction.Schedule(ctx, s.Ledger, rec, tracking)
+	_, err := redaction.Schedule(ctx, s.Ledger, rec, notes, tracking)
 	return err
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/shiprelay/shiprelay/infra/runner"
+	"github.com/shiprelay/shiprelay/infra/testenv"
 )
 
 func TestFlagErrors(t *testing.T) {
@@ -41,12 +41,7 @@ func TestFlagErrors(t *testing.T) {
 // TestFireAndStatus drives `runner fire` and `runner status` against a
 // runner (library, fake handlers) on the local stack.
 func TestFireAndStatus(t *testing.T) {
-	if os.Getenv("AWS_ENDPOINT_URL_SQS") == "" || os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("the local stack is not running: eval \"$(infra/local/stack.sh start)\"")
-		}
-		t.Skip("the local stack is not running: eval \"$(infra/local/stack.sh start)\"")
-	}
+	testenv.RequireStack(t)
 	var fired atomic.Int32
 	factory := func(name string, _ func(string) string) (lambda.Handler, error) {
 		return lambda.NewHandler(func(ev events.EventBridgeEvent) (string, error) {
