@@ -55,6 +55,7 @@ fuzz: ## run the fuzzers of untrusted input (webhook bodies, resource URLs), 30 
 	go test -run '^$$' -fuzz FuzzResourceURL -fuzztime 30s ./shared/shipstation
 	go test -run '^$$' -fuzz FuzzParseOrderChange -fuzztime 30s ./shared/amazon
 	go test -run '^$$' -fuzz FuzzNormalize -fuzztime 30s ./shared/amazon
+	go test -run '^$$' -fuzz FuzzDetectOrigin -fuzztime 30s ./shared/bigcommerce
 
 .PHONY: bench
 bench: ## benchmarks on the local stack: ledger vs raw DynamoDB Local, end-to-end latency

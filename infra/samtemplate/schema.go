@@ -439,15 +439,17 @@ var reservedEnv = []string{"_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION",
 // environment variables its code needs; the checker wants each declared
 // (directly or through Globals). Every function also needs GlobalEnv.
 var RequiredEnv = map[string][]string{
-	"webhook":   {"SHIPRELAY_TABLE", "SHIPRELAY_INGEST_QUEUE_URL", "SHIPRELAY_SHIPMENTS_QUEUE_URL"},
-	"poll":      {"SHIPRELAY_TABLE", "SHIPRELAY_INGEST_QUEUE_URL", "SHIPRELAY_SHIPMENTS_QUEUE_URL"},
-	"ingest":    {"SHIPRELAY_TABLE", "SHIPRELAY_PUSH_QUEUE_URL", "SHIPRELAY_INGEST_QUEUE_URL"},
+	"webhook": {"SHIPRELAY_TABLE", "SHIPRELAY_INGEST_QUEUE_URL", "SHIPRELAY_SHIPMENTS_QUEUE_URL"},
+	"poll":    {"SHIPRELAY_TABLE", "SHIPRELAY_INGEST_QUEUE_URL", "SHIPRELAY_SHIPMENTS_QUEUE_URL"},
+	// Its own queue (backoff, relinks) and the label replays of dedupe.
+	"ingest":    {"SHIPRELAY_TABLE", "SHIPRELAY_PUSH_QUEUE_URL", "SHIPRELAY_INGEST_QUEUE_URL", "SHIPRELAY_SHIPMENTS_QUEUE_URL"},
 	"push":      {"SHIPRELAY_TABLE", "SHIPRELAY_PUSH_QUEUE_URL"},
 	"reconcile": {"SHIPRELAY_TABLE", "SHIPRELAY_PUSH_QUEUE_URL"},
 	// The redaction sweep re-sends open ShipStation copies through push.
 	"redact": {"SHIPRELAY_TABLE", "SHIPRELAY_PUSH_QUEUE_URL"},
-	// Its own queue (backoff) and one notify queue per channel kind.
-	"shipments": {"SHIPRELAY_TABLE", "SHIPRELAY_SHIPMENTS_QUEUE_URL", "SHIPRELAY_NOTIFY_BIGCOMMERCE_QUEUE_URL", "SHIPRELAY_NOTIFY_AMAZON_QUEUE_URL"},
+	// Its own queue (backoff), one notify queue per channel kind
+	// and ingest's, for the relink of a labelled order's identity.
+	"shipments": {"SHIPRELAY_TABLE", "SHIPRELAY_SHIPMENTS_QUEUE_URL", "SHIPRELAY_NOTIFY_BIGCOMMERCE_QUEUE_URL", "SHIPRELAY_NOTIFY_AMAZON_QUEUE_URL", "SHIPRELAY_INGEST_QUEUE_URL"},
 	// One notify function per channel kind: the channel it confirms on and
 	// its own queue (backoff).
 	"notify": {"SHIPRELAY_TABLE", "SHIPRELAY_NOTIFY_CHANNEL", "SHIPRELAY_NOTIFY_QUEUE_URL"},

@@ -124,7 +124,9 @@ type Options struct {
 	// ShipStationDefaultStoreID is the storeId of orders created without one.
 	ShipStationDefaultStoreID int64
 	// SourceKey names the source order of a ShipStation order for duplicate
-	// detection; "" means unknown. Nil means DefaultSourceKey.
+	// detection; "" means unknown. Nil means DefaultSourceKey. A key
+	// declared with SetSourceKeyOf, and the link of a BigCommerce copy to
+	// its marketplace order (its external_order_id), take precedence.
 	SourceKey func(o *SSOrder) string
 	// ShipStationBaseURL is the base URL of the ShipStation server as its
 	// clients reach it (e.g. "http://127.0.0.1:4020"), used in SHIP_NOTIFY
@@ -354,10 +356,12 @@ type ShipStationStats struct {
 	// 0 in a correct system.
 	Duplicates int `json:"duplicates"`
 	// DuplicatesByOrderNumber counts orders sharing orderNumber and storeId
-	// with an earlier order.
+	// with an earlier order; cancelled orders do not count (the warehouse
+	// never ships them).
 	DuplicatesByOrderNumber int `json:"duplicates_by_order_number"`
-	// DuplicatesBySource counts orders sharing a source order (SourceKey)
-	// with an earlier order.
+	// DuplicatesBySource counts orders sharing a source order (SourceKey:
+	// a marketplace order and its BigCommerce copies) with an earlier
+	// order; cancelled orders do not count.
 	DuplicatesBySource int `json:"duplicates_by_source"`
 	// Shipments is the number of labels stored, voided ones included.
 	Shipments int `json:"shipments"`

@@ -87,6 +87,10 @@ type shipStation struct {
 	whRNG     *rand.Rand
 	whEvents  []whEvent
 	whPending map[string]bool // orderKey -> a void/relabel is scheduled
+
+	// declaredSources are source keys declared with SetSourceKeyOf, by
+	// orderKey (nil until the first declaration).
+	declaredSources map[string]string
 }
 
 func newShipStation(s *Sandbox) *shipStation {
@@ -410,8 +414,8 @@ func (s *Sandbox) RemoveShipStationTag(name string) bool {
 	return false
 }
 
-// DuplicateGroup is a set of ShipStation orders that represent the same
-// order: same orderNumber and storeId, or same source order.
+// DuplicateGroup is a set of live ShipStation orders that represent the
+// same order: same orderNumber and storeId, or same source order.
 type DuplicateGroup struct {
 	// Kind is "order_number" or "source".
 	Kind string `json:"kind"`
@@ -423,6 +427,34 @@ type DuplicateGroup struct {
 
 // DuplicateReport lists duplicate ShipStation orders; all counts must stay
 // 0 in a correct system.
+//
+// Only live orders count: an order whose orderStatus is "cancelled" is in
+// no group, neither by orderNumber nor by source. A warehouse never picks a
+// cancelled order, so a copy the hub cancelled in ShipStation (a hidden
+// marketplace copy) or an order it replaced and cancelled is not a
+// duplicate anyone can ship twice. Two live orders stay duplicates
+// whatever their other statuses (shipped included).
+//
+// The source of an order (its source key) is, in this order of precedence:
+//
+//  1. the key declared for its orderKey with SetSourceKeyOf;
+//  2. for an order made from a BigCommerce marketplace copy that the
+//     sandbox can identify (see below), the copy's marketplace origin
+//     "<platform>:<external_order_id>", e.g. "amazon:113-4567890-1234567",
+//     the key the marketplace's own import has under DefaultSourceKey;
+//  3. Options.SourceKey (DefaultSourceKey unless replaced).
+//
+// The sandbox identifies the BigCommerce order behind a ShipStation order
+// by its orderKey "bigcommerce:<store>:<orderId>[/<group>]" (shiprelay's
+// order identity) or, failing that, by advancedOptions.source
+// "bigcommerce" with customField1 = the order id (api-contracts §6.2).
+// <store> must be a store hash or store id of the sandbox; any value is
+// accepted when the sandbox has a single store (shiprelay's store ids,
+// such as "bc-main", are its own names). A copy is an order on a channel
+// whose platform is not bigcommerce with an external_order_id (or an
+// ebay_order_id). When a test's ShipStation orders cannot be related this
+// way (several stores, other key conventions), it declares the relation
+// with SetSourceKeyOf.
 type DuplicateReport struct {
 	ByOrderNumber int              `json:"duplicates_by_order_number"`
 	BySource      int              `json:"duplicates_by_source"`
@@ -432,25 +464,62 @@ type DuplicateReport struct {
 
 // ShipStationDuplicates computes the duplicate report.
 func (s *Sandbox) ShipStationDuplicates() DuplicateReport {
+	copies := s.bc.copyIndex()
 	ss := s.ss
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	return ss.duplicates()
+	return ss.duplicates(copies)
 }
 
-// duplicates groups orders. Caller holds ss.mu.
-func (ss *shipStation) duplicates() DuplicateReport {
+// SetSourceKeyOf declares the source key of the ShipStation order orderKey
+// for the duplicate report, overriding what the sandbox would derive (see
+// DuplicateReport): orders with the same source key are duplicates. Tests
+// use it to relate an order to its marketplace order when the sandbox
+// cannot, e.g. SetSourceKeyOf("bigcommerce:bc-2:105",
+// "amazon:113-4567890-1234567"). The order need not exist yet. An empty
+// key removes the declaration.
+func (s *Sandbox) SetSourceKeyOf(orderKey, key string) {
+	ss := s.ss
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if key == "" {
+		delete(ss.declaredSources, orderKey)
+		return
+	}
+	if ss.declaredSources == nil {
+		ss.declaredSources = map[string]string{}
+	}
+	ss.declaredSources[orderKey] = key
+}
+
+// sourceKey is the source key of o (see DuplicateReport). Caller holds ss.mu.
+func (ss *shipStation) sourceKey(o *SSOrder, copies copyIndex) string {
+	if k, ok := ss.declaredSources[o.OrderKey]; ok {
+		return k
+	}
+	if k := copies.sourceOf(o); k != "" {
+		return k
+	}
+	return ss.s.opts.SourceKey(o)
+}
+
+// duplicates groups the live orders. copies is a snapshot of the
+// BigCommerce copies, taken before ss.mu. Caller holds ss.mu.
+func (ss *shipStation) duplicates(copies copyIndex) DuplicateReport {
 	byNum := map[string][]string{}
 	bySrc := map[string][]string{}
 	var numKeys, srcKeys []string
 	for _, id := range ss.ids {
 		o := &ss.byID[id].order
+		if o.OrderStatus == "cancelled" {
+			continue
+		}
 		k := fmt.Sprintf("%d/%s", o.StoreID(), o.OrderNumber)
 		if byNum[k] == nil {
 			numKeys = append(numKeys, k)
 		}
 		byNum[k] = append(byNum[k], o.OrderKey)
-		if src := ss.s.opts.SourceKey(o); src != "" {
+		if src := ss.sourceKey(o, copies); src != "" {
 			if bySrc[src] == nil {
 				srcKeys = append(srcKeys, src)
 			}
@@ -475,11 +544,12 @@ func (ss *shipStation) duplicates() DuplicateReport {
 }
 
 func (ss *shipStation) fillStats(st *ShipStationStats) {
+	copies := ss.s.bc.copyIndex()
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	st.Orders = len(ss.byKey)
 	st.Created, st.Updated, st.Rejected = ss.created, ss.updated, ss.rejected
-	rep := ss.duplicates()
+	rep := ss.duplicates(copies)
 	st.Duplicates, st.DuplicatesByOrderNumber, st.DuplicatesBySource = rep.Total, rep.ByOrderNumber, rep.BySource
 	st.Shipments = len(ss.shipments)
 	st.ShipmentsCreated, st.ShipmentsVoided, st.Batches = ss.shipmentsCreated, ss.shipmentsVoided, ss.batches

@@ -212,15 +212,64 @@ func (o *SSOrder) clone() SSOrder {
 	return *o
 }
 
-// DefaultSourceKey identifies the source order of a ShipStation order as
-// "<advancedOptions.source>:<advancedOptions.customField1>" (lower-cased
-// source), the convention of api-contracts §6.2; "" when either is empty.
+// DefaultSourceKey identifies the source order of a ShipStation order:
+//
+//   - An orderKey that names a marketplace order, "<marketplace>:<orderId>"
+//     (Origin.Key in shiprelay, api-contracts §6.2's "amazon:113-…") or
+//     "<marketplace>:<store>:<orderId>" (shiprelay's order identity of a
+//     marketplace import, "amazon:amazon-us:113-…"), gives
+//     "<marketplace>:<orderId>" (marketplace lower-cased; amazon or ebay).
+//     A ship-group suffix ("/<group>") stays part of the order id. So the
+//     marketplace's own import and a BigCommerce copy that the hub pushed
+//     under the copy's origin have the same key, whatever their stores.
+//   - Otherwise "<advancedOptions.source>:<advancedOptions.customField1>"
+//     (lower-cased source), the convention of api-contracts §6.2
+//     ("bigcommerce:105", "amazon:113-…").
+//   - "" when neither applies.
+//
+// A copy the hub pushed as a plain BigCommerce order ("bigcommerce:…"
+// orderKey) cannot be related to its marketplace order from the
+// ShipStation order alone; the duplicate report relates it through the
+// sandbox's BigCommerce state (see DuplicateReport).
 func DefaultSourceKey(o *SSOrder) string {
+	if k := marketplaceKeyOf(o.OrderKey); k != "" {
+		return k
+	}
 	a := o.AdvancedOptions
 	if a == nil || a.Source == nil || a.CustomField1 == nil || *a.Source == "" || *a.CustomField1 == "" {
 		return ""
 	}
 	return strings.ToLower(*a.Source) + ":" + *a.CustomField1
+}
+
+// sourceMarketplaces are the orderKey prefixes DefaultSourceKey reads as
+// marketplace orders.
+var sourceMarketplaces = map[string]bool{"amazon": true, "ebay": true}
+
+// marketplaceKeyOf returns "<marketplace>:<orderId>" for an orderKey
+// "<marketplace>:<orderId>" or "<marketplace>:<store>:<orderId>", else "".
+func marketplaceKeyOf(orderKey string) string {
+	parts := strings.Split(orderKey, ":")
+	mkt := strings.ToLower(parts[0])
+	if !sourceMarketplaces[mkt] {
+		return ""
+	}
+	var id string
+	switch len(parts) {
+	case 2:
+		id = parts[1]
+	case 3:
+		if parts[1] == "" {
+			return ""
+		}
+		id = parts[2]
+	default:
+		return ""
+	}
+	if id == "" || strings.HasPrefix(id, "/") {
+		return ""
+	}
+	return mkt + ":" + id
 }
 
 // ssOrderStatuses are the values orderStatus may take.

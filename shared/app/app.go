@@ -215,6 +215,7 @@ func (d *Deps) Handler(name string) (lambda.Handler, error) {
 	case "ingest":
 		h = (&ingest.Service{
 			Config: d.Config, Ledger: d.Ledger, Stores: d.Ledger, Redactions: d.Ledger, Push: q.get(EnvPushQueue), Log: d.Log, Metrics: d.Metrics,
+			Identities: d.Ledger, Self: q.get(EnvIngestQueue), Shipments: q.get(EnvShipmentsQueue),
 			Retry: d.retrier("ingest", q.get(EnvIngestQueue)),
 			Fetch: map[order.Channel]ingest.Fetcher{order.BigCommerce: d.clients, order.Amazon: d.amazon},
 		}).Handle
@@ -227,6 +228,7 @@ func (d *Deps) Handler(name string) (lambda.Handler, error) {
 		h = (&push.Service{
 			Config: d.Config, Ledger: d.Ledger, Retry: d.retrier("push", q.get(EnvPushQueue)),
 			Log: d.Log, Metrics: d.Metrics, Account: d.clients.shipStation,
+			Identities: d.Ledger, Self: q.get(EnvPushQueue),
 		}).Handle
 	case "shipments":
 		h = (&relay.Service{
@@ -234,7 +236,8 @@ func (d *Deps) Handler(name string) (lambda.Handler, error) {
 			Notify: map[order.Channel]queue.Sender{
 				order.BigCommerce: q.get(EnvNotifyBigCommerceQueue), order.Amazon: q.get(EnvNotifyAmazonQueue),
 			},
-			Retry: d.retrier("shipments", q.get(EnvShipmentsQueue)),
+			Ingest: q.get(EnvIngestQueue),
+			Retry:  d.retrier("shipments", q.get(EnvShipmentsQueue)),
 		}).Handle
 	case "notify":
 		var c notify.Confirmer

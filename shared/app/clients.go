@@ -8,6 +8,7 @@ import (
 
 	"github.com/shiprelay/shiprelay/shared/bigcommerce"
 	"github.com/shiprelay/shiprelay/shared/carrier"
+	"github.com/shiprelay/shiprelay/shared/config"
 	"github.com/shiprelay/shiprelay/shared/errs"
 	"github.com/shiprelay/shiprelay/shared/order"
 	"github.com/shiprelay/shiprelay/shared/poll"
@@ -38,6 +39,13 @@ type shipStationCredentials struct {
 type bcStore struct {
 	client *bigcommerce.Client
 	auth   webhook.BigCommerceAuth
+	// copies are the store's copies settings; patterns the origin patterns
+	// in force (the configured ones, else bigcommerce.DefaultPatterns).
+	copies   config.CopiesSettings
+	patterns []bigcommerce.Pattern
+	// channels remembers the store's channels (one Channels API call per
+	// channel per hour).
+	channels *bigcommerce.ChannelCache
 }
 
 // bigCommerce returns the client and webhook credentials of a store; ok is
@@ -71,6 +79,12 @@ func (c *clients) bigCommerce(ctx context.Context, storeID string) (*bcStore, bo
 			StoreHash: bc.StoreHash, Header: bc.WebhookHeader, Secret: cred.WebhookSecret,
 			SigningSecret: cred.ClientSecret,
 		},
+		copies:   bc.CopiesSettings(),
+		channels: &bigcommerce.ChannelCache{},
+	}
+	s.patterns = s.copies.Patterns
+	if s.patterns == nil {
+		s.patterns = bigcommerce.DefaultPatterns()
 	}
 	if c.bc == nil {
 		c.bc = map[string]*bcStore{}
@@ -89,7 +103,13 @@ func (c *clients) BigCommerceAuth(ctx context.Context, storeID string) (webhook.
 }
 
 // Fetch implements ingest.Fetcher for BigCommerce: the order, all its
-// product lines and shipping addresses, normalised.
+// product lines and shipping addresses, normalised, with the marketplace
+// order it mirrors (Origin) or, for a non-storefront order whose origin was
+// not recognised, why (OriginReview). The platform of the order's channel
+// comes from the Channels API (cached per store, not asked for the
+// storefront) unless the store's copies.channels is off; a transient
+// failure of that call fails the fetch so that it is retried, an unknown
+// channel counts as an unknown platform.
 func (c *clients) Fetch(ctx context.Context, storeID, channelOrderID string) (order.Order, order.Disposition, error) {
 	s, ok, err := c.bigCommerce(ctx, storeID)
 	if err != nil {
@@ -110,6 +130,10 @@ func (c *clients) Fetch(ctx context.Context, storeID, channelOrderID string) (or
 		// Not importable yet: spare the line and address calls.
 		return order.Order{ChannelStatus: o.Status}, order.Ignore, nil
 	}
+	platform, note, err := s.platform(ctx, o.ChannelID)
+	if err != nil {
+		return order.Order{}, 0, err
+	}
 	products, err := s.client.Products(ctx, id)
 	if err != nil {
 		return order.Order{}, 0, err
@@ -118,7 +142,37 @@ func (c *clients) Fetch(ctx context.Context, storeID, channelOrderID string) (or
 	if err != nil {
 		return order.Order{}, 0, err
 	}
-	return bigcommerce.Normalize(storeID, o, products, addrs)
+	out, disp, err := bigcommerce.Normalize(storeID, o, products, addrs)
+	if err != nil {
+		return order.Order{}, 0, err
+	}
+	out.Origin, out.OriginReview = bigcommerce.DetectOrigin(o, platform, s.patterns)
+	if out.OriginReview != "" && note != "" {
+		out.OriginReview += "; " + note
+	}
+	return out, disp, nil
+}
+
+// platform returns the platform of a channel of the store for
+// DetectOrigin: "" when copies.channels is off or the Channels API does
+// not know the channel (note then says why, PII-free). err is set only for
+// failures worth a retry.
+func (s *bcStore) platform(ctx context.Context, channelID int64) (platform, note string, err error) {
+	if !s.copies.UseChannels {
+		return "", "", nil
+	}
+	ch, err := s.channels.Lookup(ctx, s.client, channelID)
+	switch {
+	case err == nil:
+		return ch.OriginPlatform(), "", nil
+	case errs.Is(err, errs.NotFound):
+		return "", fmt.Sprintf("channel %d is unknown to the Channels API", channelID), nil
+	case errs.Is(err, errs.Unauthorised):
+		return "", "the Channels API refused to describe the channel: give the API account read access to Channels, or set copies.channels: false", nil
+	case errs.Is(err, errs.Invalid):
+		return "", fmt.Sprintf("the Channels API gave no usable answer for channel %d", channelID), nil
+	}
+	return "", "", err
 }
 
 // ModifiedBetween implements poll.Lister for BigCommerce.

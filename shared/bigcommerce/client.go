@@ -65,7 +65,7 @@ type Client struct {
 	MaxWait time.Duration
 }
 
-func (c *Client) endpoint(path string, q url.Values) (string, error) {
+func (c *Client) endpoint(version, path string, q url.Values) (string, error) {
 	base := c.BaseURL
 	if base == "" {
 		base = config.DefaultBigCommerceURL
@@ -73,7 +73,7 @@ func (c *Client) endpoint(path string, q url.Values) (string, error) {
 	if c.StoreHash == "" {
 		return "", errors.New("no store hash configured")
 	}
-	u := strings.TrimRight(base, "/") + "/stores/" + url.PathEscape(c.StoreHash) + "/v2" + path
+	u := strings.TrimRight(base, "/") + "/stores/" + url.PathEscape(c.StoreHash) + "/" + version + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
@@ -84,7 +84,12 @@ func (c *Client) endpoint(path string, q url.Values) (string, error) {
 // what the object ("order 123"); both appear in every error. It returns the
 // HTTP status on success (so callers can tell 204 apart). out may be nil.
 func (c *Client) do(ctx context.Context, op, what, method, path string, q url.Values, in, out any) (int, error) {
-	u, err := c.endpoint(path, q)
+	return c.doVersion(ctx, "v2", op, what, method, path, q, in, out)
+}
+
+// doVersion is do on API version ("v2", "v3").
+func (c *Client) doVersion(ctx context.Context, version, op, what, method, path string, q url.Values, in, out any) (int, error) {
+	u, err := c.endpoint(version, path, q)
 	if err != nil {
 		return 0, httpapi.Fail(errs.Invalid, op, what, err)
 	}

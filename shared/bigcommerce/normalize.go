@@ -44,7 +44,8 @@ const (
 //     PaymentDate is left nil (the V2 order has no payment time).
 //   - Item UnitPrice is price_inc_tax; Item.Tax is left empty (the order's
 //     TaxAmount carries the tax once). Weights are in DefaultWeightUnit.
-//   - Origin is left nil; marketplace copies are detected elsewhere.
+//   - Origin and OriginReview are left empty: the caller sets them with
+//     DetectOrigin, which needs the channel's platform (Client.Channel).
 //
 // Bad data (unparseable money, dates, quantities) is an error naming the
 // field; Normalize never panics.

@@ -201,6 +201,10 @@ type BigCommerceStore struct {
 	WebhookHeader string `yaml:"webhookHeader"`
 	// RequestsPer30s seeds the shared budget (Standard/Plus 150, Pro 450).
 	RequestsPer30s int `yaml:"requestsPer30s"`
+	// Copies says how the store's copies of Amazon and eBay orders (the
+	// orders BigCommerce's channel tools import from a marketplace) are
+	// recognised and handled; nil means every default (see CopiesSettings).
+	Copies *BigCommerceCopies `yaml:"copies"`
 }
 
 // Amazon confirmation policies (AmazonStore.Confirm).
@@ -448,6 +452,9 @@ func (c *Config) validate() error {
 			} else if s.BigCommerce.RequestsPer30s < 0 {
 				bad(f+".bigcommerce.requestsPer30s", "must be positive")
 			}
+			if s.BigCommerce != nil {
+				s.BigCommerce.Copies.validate(f+".bigcommerce.copies", bad)
+			}
 		case order.Amazon:
 			c.validateAmazon(f+".amazon", s.Amazon, bad)
 		case order.EBay:
@@ -455,6 +462,9 @@ func (c *Config) validate() error {
 		}
 		if s.Amazon != nil && s.Channel != order.Amazon {
 			bad(f+".amazon", "only an amazon store takes amazon settings")
+		}
+		if s.BigCommerce != nil && s.BigCommerce.Copies != nil && s.Channel != order.BigCommerce {
+			bad(f+".bigcommerce.copies", "only a bigcommerce store takes copies settings")
 		}
 		if s.ShipStation.Account == "" {
 			bad(f+".shipstation.account", "is required")

@@ -71,6 +71,9 @@
 // (shipment.Notification), nstate; created with attribute_not_exists, so a
 // label is planned for an order exactly once however often it is seen.
 //
+// Identity, pk=IDENT#<key> sk=IDENT: members ([]dedupe.Member as JSON),
+// primary, rev (N, its Version; UpdateIdentity's puts are conditioned on it).
+//
 // # Consistency
 //
 // Upsert and MarkPushed read the order item (strongly consistent), decide,

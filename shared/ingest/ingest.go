@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/shiprelay/shiprelay/shared/config"
+	"github.com/shiprelay/shiprelay/shared/dedupe"
 	"github.com/shiprelay/shiprelay/shared/errs"
 	"github.com/shiprelay/shiprelay/shared/lambdaio"
 	"github.com/shiprelay/shiprelay/shared/ledger"
@@ -49,6 +50,15 @@ type Service struct {
 	// Redactions, when set, (re)computes when each order's buyer data is
 	// due for redaction, whenever a new version is written.
 	Redactions redaction.Ledger
+	// Identities, when set, links every order that stands for a
+	// marketplace order (the marketplace's own, its copies on BigCommerce)
+	// to one identity that decides which of them ShipStation ships
+	// (package dedupe). Self (this function's own queue) then carries the
+	// relink of the other members, and Shipments the replay of labels
+	// already made for the identity to an order that joins it late.
+	Identities ledger.Identities
+	Self       queue.Sender
+	Shipments  queue.Sender
 	// Retry schedules the redelivery of a failed message (nil: the queue's
 	// visibility timeout).
 	Retry   *lambdaio.Retrier
@@ -99,6 +109,9 @@ func (s *Service) Process(ctx context.Context, msg queue.Ingest) error {
 		return s.reject(ctx, msg.StoreID, "", errs.E(errs.Invalid, "ingest", err))
 	}
 	ctx = obs.With(ctx, "order_id", string(id), "store_id", msg.StoreID)
+	if msg.Relink {
+		return s.relink(ctx, id)
+	}
 	fetcher := s.Fetch[msg.Channel]
 	if fetcher == nil {
 		return s.reject(ctx, msg.StoreID, id, errs.Ef(errs.Invalid, "ingest", "no fetcher for channel %s", msg.Channel))
@@ -162,8 +175,17 @@ func (s *Service) Process(ctx context.Context, msg queue.Ingest) error {
 		s.Log.InfoContext(ctx, "ingest: rules matched", "rules", decision.Matched)
 	}
 	state, reason := ledger.StateSkipped, fmt.Sprintf("rule %q: do not import", decision.DoNotImport)
+	var ident *dedupe.Identity
 	if decision.DoNotImport == "" {
 		state, reason = Decide(&o, prev.Pushes, labelled)
+		// An order a rule keeps out of ShipStation never joins an
+		// identity, so it can never become the one that ships.
+		if ident, err = s.link(ctx, &o); err != nil {
+			return err
+		}
+		if ident != nil && ident.Hidden(id) {
+			state, reason = hidden(state, reason, prev.Pushes, ident)
+		}
 	}
 	firstSeen := msg.ReceivedAt
 	if firstSeen.IsZero() {
@@ -210,11 +232,189 @@ func (s *Service) Process(ctx context.Context, msg queue.Ingest) error {
 				return fmt.Errorf("history: %w", err)
 			}
 		}
-		if state == ledger.StateSkipped {
-			return nil
+	}
+	if o.OriginReview != "" && res == ledger.Created {
+		// A marketplace-channel order without a recognisable marketplace
+		// order id: imported as an ordinary order, listed for a person.
+		cause := errs.Ef(errs.Invalid, "ingest.origin",
+			"order %s looks like a marketplace copy but its marketplace order was not recognised (%s): it is imported as an ordinary order; check ShipStation for a duplicate and add a pattern under bigcommerce.copies.patterns", o.OrderNumber, o.OriginReview)
+		if err := ledger.Raise(ctx, s.Ledger, s.Log, "ingest", "", msg.StoreID, fmt.Errorf("order %s: %w", id, cause), s.now(), "origin-review", string(id)); err != nil {
+			return err
+		}
+	}
+	if ident != nil && res != ledger.Stale {
+		if err := s.fanOut(ctx, id, ident, notes, len(prev.Pushes) > 0); err != nil {
+			return err
 		}
 	}
 	return s.redrive(ctx, rec)
+}
+
+// link joins o to its dedupe identity with the facts of this version and
+// returns the identity as stored after; nil when o stands for no
+// marketplace order or dedupe is off.
+func (s *Service) link(ctx context.Context, o *order.Order) (*dedupe.Identity, error) {
+	key := dedupe.KeyOf(o)
+	if key == "" || s.Identities == nil {
+		return nil, nil
+	}
+	m := dedupe.Member{
+		ID: o.ID, Copy: o.Origin != nil, Cancelled: o.Status == order.Cancelled,
+		Version: o.ModifiedAt.UTC(), JoinedAt: s.now().UTC(),
+	}
+	before, after, err := s.Identities.UpdateIdentity(ctx, key, func(x *dedupe.Identity) bool { return x.Observe(m) })
+	if err != nil {
+		return nil, fmt.Errorf("link identity %s: %w", key, err)
+	}
+	if before.Primary != after.Primary {
+		s.Log.InfoContext(ctx, "ingest: identity primary decided", "identity", key, "primary", string(after.Primary), "members", len(after.Members))
+		if err := s.Ledger.AppendEvent(ctx, o.ID, order.Event{At: s.now().UTC(), Kind: order.EventLinked, Message: linkMessage(&after, o.ID)}); err != nil && !errs.Is(err, errs.NotFound) {
+			return nil, fmt.Errorf("history: %w", err)
+		}
+	}
+	return &after, nil
+}
+
+// linkMessage says, PII-free, where an order stands in its identity.
+func linkMessage(x *dedupe.Identity, id order.ID) string {
+	if x.Hidden(id) {
+		return fmt.Sprintf("duplicate of %s (marketplace order %s, %d orders linked): hidden in ShipStation", x.Primary, x.Key, len(x.Members))
+	}
+	return fmt.Sprintf("primary of marketplace order %s (%d orders linked): the one ShipStation ships", x.Key, len(x.Members))
+}
+
+// hidden is the pipeline state of a member that is not its identity's
+// primary: what Decide skips stays skipped; one never sent to ShipStation
+// is not sent (skipped, as a duplicate); one ShipStation has is pending,
+// for the push to hide it.
+func hidden(state ledger.State, reason string, pushes map[string]ledger.Push, x *dedupe.Identity) (ledger.State, string) {
+	if state == ledger.StateSkipped {
+		return state, reason
+	}
+	if len(pushes) == 0 {
+		return ledger.StateSkipped, fmt.Sprintf("duplicate of %s (marketplace order %s): not sent to ShipStation", x.Primary, x.Key)
+	}
+	return ledger.StatePending, ""
+}
+
+// fanOut tells the other members of an order's identity to decide their
+// state again (a relink message each: the primary may have moved), and
+// replays to the order the labels its identity already has when it has
+// heard of none (it joined after the real order shipped). It runs for
+// every version written or replayed, so a crash after the identity write
+// and before these sends is mended by the redelivery; the receivers are
+// idempotent.
+func (s *Service) fanOut(ctx context.Context, id order.ID, x *dedupe.Identity, notes []shipment.Notification, notesRead bool) error {
+	var msgs []queue.Message
+	for _, m := range x.Members {
+		if m.ID == id {
+			continue
+		}
+		ch, store, oid, err := m.ID.Parse()
+		if err != nil {
+			continue
+		}
+		body, err := json.Marshal(queue.Ingest{Channel: ch, StoreID: store, ChannelOrderID: oid, Source: "relink", ReceivedAt: s.now().UTC(), Relink: true})
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, queue.Message{Body: body})
+	}
+	if len(msgs) > 0 && s.Self != nil {
+		if err := s.Self.Send(ctx, msgs...); err != nil {
+			return fmt.Errorf("enqueue relink: %w", err)
+		}
+	}
+	if !x.Labelled() || s.Shipments == nil {
+		return nil
+	}
+	if !notesRead {
+		ls, ok := s.Ledger.(ledger.Shipments)
+		if !ok {
+			return nil
+		}
+		var err error
+		if notes, err = ls.Notifications(ctx, id); err != nil {
+			return fmt.Errorf("read notifications: %w", err)
+		}
+	}
+	if len(notes) > 0 {
+		return nil
+	}
+	body, err := json.Marshal(queue.Shipments{Identity: x.Key, ReceivedAt: s.now().UTC()})
+	if err != nil {
+		return err
+	}
+	if err := s.Shipments.Send(ctx, queue.Message{Body: body}); err != nil {
+		return fmt.Errorf("enqueue label replay: %w", err)
+	}
+	return nil
+}
+
+// relink decides an order's pipeline state again after its identity
+// changed, from the ledger alone, and re-drives its push when ShipStation
+// must hear of it: a member that became the primary is sent as its
+// channel says, one that lost it is hidden by the push. It never fans out
+// further.
+func (s *Service) relink(ctx context.Context, id order.ID) error {
+	rec, err := s.Ledger.Get(ctx, id)
+	if errs.Is(err, errs.NotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("ledger get: %w", err)
+	}
+	key := dedupe.KeyOf(&rec.Order)
+	if key == "" || s.Identities == nil || rec.State == ledger.StateException {
+		return nil // nothing to link, or a person decides first
+	}
+	x, err := s.Identities.Identity(ctx, key)
+	if errs.Is(err, errs.NotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read identity %s: %w", key, err)
+	}
+	if _, member := x.Member(id); !member {
+		return nil // kept out by a rule: never linked
+	}
+	labelled := false
+	if ls, ok := s.Ledger.(ledger.Shipments); ok && len(rec.Pushes) > 0 {
+		notes, err := ls.Notifications(ctx, id)
+		if err != nil {
+			return fmt.Errorf("read notifications: %w", err)
+		}
+		labelled = len(notes) > 0
+	}
+	state, reason := Decide(&rec.Order, rec.Pushes, labelled)
+	if x.Hidden(id) {
+		state, reason = hidden(state, reason, rec.Pushes, &x)
+	}
+	now := s.now().UTC()
+	switch {
+	case state == ledger.StateSkipped:
+		if rec.State == ledger.StateSkipped {
+			return nil
+		}
+		return s.Ledger.SetState(ctx, id, ledger.StateSkipped, order.Event{At: now, Kind: order.EventLinked, Message: linkMessage(&x, id) + ": " + reason}, now)
+	case !x.Hidden(id) && rec.State == ledger.StatePushed && rec.PushedVersion():
+		return nil // the primary already, and ShipStation has it so
+	case !x.Hidden(id) && rec.State != ledger.StatePending && rec.State != ledger.StatePushed:
+		if err := s.Ledger.SetState(ctx, id, ledger.StatePending, order.Event{At: now, Kind: order.EventLinked, Message: linkMessage(&x, id)}, now); err != nil {
+			return err
+		}
+	}
+	// A plain push: it sends what the ledger says ShipStation lacks (a
+	// hidden member's order not hidden yet, a new primary not sent as its
+	// channel says); only a push that raced with a change forces a resend.
+	body, err := json.Marshal(queue.Push{OrderID: id, Version: rec.Order.ModifiedAt})
+	if err != nil {
+		return err
+	}
+	if err := s.Push.Send(ctx, queue.Message{Body: body}); err != nil {
+		return fmt.Errorf("enqueue push: %w", err)
+	}
+	return nil
 }
 
 // applyRules applies the automation rules of the ShipStation account the

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shiprelay/shiprelay/shared/dedupe"
 	"github.com/shiprelay/shiprelay/shared/errs"
-
 	"github.com/shiprelay/shiprelay/shared/order"
 	"github.com/shiprelay/shiprelay/shared/shipment"
 )
@@ -217,6 +217,22 @@ type Shipments interface {
 	// confirmed notification never changes again: settling it is a no-op
 	// that returns its stored state.
 	SettleNotification(ctx context.Context, id order.ID, notificationID string, st shipment.State, ref, reason string, now time.Time) (shipment.Notification, error)
+}
+
+// Identities holds the dedupe identities (package dedupe): one item per
+// real marketplace order, listing the orders that stand for it and naming
+// the primary among them.
+type Identities interface {
+	// Identity reads an identity; an unknown key is errs.NotFound.
+	Identity(ctx context.Context, key string) (dedupe.Identity, error)
+	// UpdateIdentity reads the identity (a new one, with Key set and no
+	// member, when there is none), applies fn to it and, when fn reports a
+	// change, writes it with a condition on the version it read, so that
+	// two invocations never both write over the same version; on a
+	// conflict it reads again and applies fn again (fn must be a pure
+	// function of the identity it is given). It returns the identity as it
+	// was read (before the last application of fn) and as stored after.
+	UpdateIdentity(ctx context.Context, key string, fn func(*dedupe.Identity) bool) (before, after dedupe.Identity, err error)
 }
 
 // DueRedaction is an order whose buyer data is due for redaction.

@@ -17,6 +17,9 @@ const (
 	EventRedacted   EventKind = "redacted"
 	EventException  EventKind = "exception"
 	EventRuleDecide EventKind = "rule"
+	// EventLinked records the order's place among the orders that stand
+	// for one marketplace order (package dedupe): primary or hidden.
+	EventLinked EventKind = "linked"
 )
 
 // Event is one line of an order's short, PII-free history.

@@ -223,6 +223,13 @@ type Order struct {
 	// OrderNumber is what people see (ShipStation orderNumber, ≤50 chars).
 	OrderNumber string  `json:"orderNumber"`
 	Origin      *Origin `json:"origin,omitempty"`
+	// OriginReview says why an order that is not a storefront order (a
+	// BigCommerce order on a marketplace channel, or one an app created)
+	// has no Origin: nothing recognised the marketplace order it may
+	// mirror, so a person should look. It names channel ids and platforms,
+	// never buyer data. Empty for storefront orders and orders with an
+	// Origin.
+	OriginReview string `json:"originReview,omitempty"`
 	// ReplacementOf is the ledger id of the order this one replaces (an
 	// Amazon replacement or exchange order); empty for an ordinary order.
 	ReplacementOf ID `json:"replacementOf,omitempty"`

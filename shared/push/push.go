@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/shiprelay/shiprelay/shared/config"
+	"github.com/shiprelay/shiprelay/shared/dedupe"
 	"github.com/shiprelay/shiprelay/shared/errs"
 	"github.com/shiprelay/shiprelay/shared/lambdaio"
 	"github.com/shiprelay/shiprelay/shared/ledger"
@@ -59,6 +60,15 @@ type Service struct {
 	Ledger ledger.Store
 	// Account returns the client of a ShipStation account.
 	Account func(ctx context.Context, id string) (Creator, error)
+	// Identities, when set, makes the push follow each order's role in its
+	// dedupe identity: the primary goes to ShipStation as its channel
+	// says; any other member is never created there, and one ShipStation
+	// has is hidden (dedupe.HiddenStatus). After a push the identity is
+	// read again: when it changed meanwhile, the order is pushed once more
+	// through Self (this function's queue), forced, so that a push that
+	// raced with the change never has the last word.
+	Identities ledger.Identities
+	Self       queue.Sender
 	// Retry schedules the redelivery of messages whose push failed.
 	Retry   *lambdaio.Retrier
 	Log     *slog.Logger
@@ -102,6 +112,13 @@ type job struct {
 	// created ("" for no timed hold).
 	holds []string
 	store *config.Store
+	// status is the status the push records: the order's, or the hidden
+	// status of a member that is not its identity's primary (hidden).
+	status order.Status
+	hidden bool
+	// ident is the order's dedupe identity as read before the push (nil
+	// when it has none).
+	ident *dedupe.Identity
 }
 
 // Handle is the Lambda handler.
@@ -166,15 +183,30 @@ func (s *Service) prepare(ctx context.Context, m events.SQSMessage) (*job, error
 	if err != nil {
 		return nil, fmt.Errorf("ledger get: %w", err)
 	}
+	ident, err := s.identity(ctx, &rec.Order)
+	if err != nil {
+		return nil, err
+	}
 	resend := msg.Redacted && !rec.RedactedAt.IsZero()
-	if !resend && (rec.State != ledger.StatePending || rec.PushedVersion()) {
+	hidden := ident != nil && ident.Hidden(rec.Order.ID)
+	switch {
+	case resend || hidden:
+	case msg.Relink:
+		if rec.State != ledger.StatePending && rec.State != ledger.StatePushed {
+			return nil, nil
+		}
+	case rec.State != ledger.StatePending || rec.PushedVersion():
 		return nil, nil
 	}
 	store := s.Config.Store(rec.Order.StoreID)
 	if store == nil {
 		return nil, s.exception(ctx, msg.OrderID, rec.Order.StoreID, errs.Ef(errs.Invalid, "push", "store %q is no longer configured", rec.Order.StoreID))
 	}
-	j := &job{msg: m, rec: rec, store: store}
+	j := &job{msg: m, rec: rec, store: store, status: rec.Order.Status, ident: ident}
+	if hidden {
+		return s.prepareHidden(ctx, j, resend || msg.Relink)
+	}
+	force := resend || msg.Relink
 	hold, ended := holdOf(&rec.Order, s.now())
 	target := shipstation.Target{StoreID: store.ShipStation.StoreID, Source: string(rec.Order.Channel)}
 	if store.Amazon != nil {
@@ -185,7 +217,7 @@ func (s *Service) prepare(ctx context.Context, m events.SQSMessage) (*job, error
 		switch {
 		case resend && !pushed:
 			continue // a redaction only rewrites what ShipStation has
-		case !resend && pushed && !p.Version.Before(rec.Order.ModifiedAt) && p.Status == rec.Order.Status:
+		case !force && pushed && !p.Version.Before(rec.Order.ModifiedAt) && p.Status == rec.Order.Status:
 			continue
 		}
 		w, err := shipstation.FromOrder(&rec.Order, g.Key, target)
@@ -205,6 +237,96 @@ func (s *Service) prepare(ctx context.Context, m events.SQSMessage) (*job, error
 		return nil, nil
 	}
 	return j, nil
+}
+
+// identity reads the dedupe identity of an order (nil when it has none,
+// or dedupe is off).
+func (s *Service) identity(ctx context.Context, o *order.Order) (*dedupe.Identity, error) {
+	key := dedupe.KeyOf(o)
+	if key == "" || s.Identities == nil {
+		return nil, nil
+	}
+	x, err := s.Identities.Identity(ctx, key)
+	if errs.Is(err, errs.NotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read identity %s: %w", key, err)
+	}
+	return &x, nil
+}
+
+// prepareHidden builds the wire orders of a member that is not its
+// identity's primary: each ShipStation order already created for it is
+// sent again with the hidden status (unless the ledger records it so, and
+// force is off); nothing is ever created. With nothing to send, the order
+// is recorded as skipped, a duplicate.
+func (s *Service) prepareHidden(ctx context.Context, j *job, force bool) (*job, error) {
+	o := &j.rec.Order
+	j.hidden = true
+	j.status = dedupe.HiddenStatus(o, j.store.HideCopies())
+	target := shipstation.Target{StoreID: j.store.ShipStation.StoreID, Source: string(o.Channel)}
+	if j.store.Amazon != nil {
+		target.TaxIDsTo = j.store.Amazon.TaxIDsTo
+	}
+	for _, g := range o.ShipGroups {
+		p, pushed := j.rec.Pushes[g.Key]
+		if !pushed || (!force && p.Status == j.status) {
+			continue
+		}
+		w, err := shipstation.FromOrder(o, g.Key, target)
+		if err != nil {
+			return nil, s.exception(ctx, o.ID, j.store.ID, errs.E(errs.Invalid, "push.build", err))
+		}
+		w.OrderStatus = string(j.status)
+		j.wire = append(j.wire, w)
+		j.groups = append(j.groups, g.Key)
+		j.holds = append(j.holds, "")
+	}
+	if len(j.wire) > 0 {
+		return j, nil
+	}
+	return nil, s.hidden(ctx, j)
+}
+
+// hidden records a member that is not its identity's primary as skipped,
+// once, with the reason in its history.
+func (s *Service) hidden(ctx context.Context, j *job) error {
+	if j.rec.State == ledger.StateSkipped {
+		return nil
+	}
+	now := s.now().UTC()
+	msg := fmt.Sprintf("duplicate of %s (marketplace order %s): hidden in ShipStation (%s)", j.ident.Primary, j.ident.Key, j.status)
+	if len(j.rec.Pushes) == 0 {
+		msg = fmt.Sprintf("duplicate of %s (marketplace order %s): not sent to ShipStation", j.ident.Primary, j.ident.Key)
+	}
+	if err := s.Ledger.SetState(ctx, j.rec.Order.ID, ledger.StateSkipped, order.Event{At: now, Kind: order.EventLinked, Message: msg}, now); err != nil {
+		return fmt.Errorf("ledger state: %w", err)
+	}
+	s.Metrics.Put("DuplicatesHidden", 1, obs.Count, map[string]string{"Function": "push"})
+	return nil
+}
+
+// recheck reads an order's identity again after its push: when it changed
+// since the push read it, the push may have sent a role that is no longer
+// the order's, so the order is pushed once more, forced.
+func (s *Service) recheck(ctx context.Context, j *job) error {
+	if j.ident == nil || s.Self == nil {
+		return nil
+	}
+	now, err := s.identity(ctx, &j.rec.Order)
+	if err != nil {
+		return err
+	}
+	if now == nil || now.Version == j.ident.Version {
+		return nil
+	}
+	s.Log.InfoContext(ctx, "push: identity changed during the push; pushed again", "identity", now.Key)
+	body, err := json.Marshal(queue.Push{OrderID: j.rec.Order.ID, Version: j.rec.Order.ModifiedAt, Relink: true})
+	if err != nil {
+		return err
+	}
+	return s.Self.Send(ctx, queue.Message{Body: body})
 }
 
 // holdOf reads an order's timed hold at now: the date to hold it until in
@@ -544,12 +666,19 @@ func (s *Service) record(ctx context.Context, acct string, client Creator, jobs 
 				// for a cancellation, closed the order): nothing to report.
 				continue
 			}
-			if !r.Success {
-				msg := "ShipStation rejected the order"
-				if r.ErrorMessage != nil && *r.ErrorMessage != "" {
-					msg = *r.ErrorMessage
+			if !r.Success && (j.hidden || s.hiddenNow(jctx, j)) {
+				// ShipStation refused to change a duplicate's order: it is
+				// closed already (shipped: its label makes it the primary
+				// when the relay sees it; cancelled: hidden for good).
+				// Nothing for a person.
+				if err := s.Ledger.AppendEvent(jctx, j.rec.Order.ID, order.Event{At: now, Kind: order.EventLinked,
+					Message: fmt.Sprintf("ShipStation kept order %s as it is (%s); the order is a duplicate within marketplace order %s", w.OrderKey, errMessage(r), j.ident.Key)}); err != nil {
+					ok = false
 				}
-				if err := s.exception(jctx, j.rec.Order.ID, j.store.ID, errs.Ef(errs.Invalid, "shipstation.createorders", "%s", msg),
+				continue
+			}
+			if !r.Success {
+				if err := s.exception(jctx, j.rec.Order.ID, j.store.ID, errs.Ef(errs.Invalid, "shipstation.createorders", "%s", errMessage(r)),
 					string(j.rec.Order.ID), w.OrderKey, j.rec.Order.ModifiedAt.Format(time.RFC3339Nano)); err != nil {
 					ok = false
 				}
@@ -581,7 +710,7 @@ func (s *Service) record(ctx context.Context, acct string, client Creator, jobs 
 			}
 			p := ledger.Push{
 				Group: j.groups[i], OrderKey: w.OrderKey, ShipStationOrderID: r.OrderID, Account: acct,
-				Version: j.rec.Order.ModifiedAt, Status: j.rec.Order.Status, At: now,
+				Version: j.rec.Order.ModifiedAt, Status: j.status, At: now,
 			}
 			if err := s.Ledger.MarkPushed(jctx, j.rec.Order.ID, p, now); err != nil {
 				s.Log.WarnContext(jctx, "push: ledger write failed; retried", "error", err.Error())
@@ -593,6 +722,16 @@ func (s *Service) record(ctx context.Context, acct string, client Creator, jobs 
 				s.Metrics.Put("WebhookToShipStationLatency", float64(now.Sub(j.rec.FirstSeenAt).Milliseconds()), obs.Milliseconds, map[string]string{"Function": "push"})
 			}
 			s.Log.InfoContext(jctx, "push: in ShipStation", "shipstation_order_id", r.OrderID, "status", string(j.rec.Order.Status))
+		}
+		if ok && j.hidden {
+			if err := s.hidden(jctx, j); err != nil {
+				ok, cause = false, err
+			}
+		}
+		if ok {
+			if err := s.recheck(jctx, j); err != nil {
+				ok, cause = false, err
+			}
 		}
 		if ok {
 			continue
@@ -627,6 +766,24 @@ func (s *Service) hold(ctx context.Context, client Creator, orderKey string, ssI
 	s.Log.WarnContext(ctx, "push: hold failed; order retried", "shipstation_order_id", ssID, "hold_until", date,
 		"error", err.Error(), "kind", errs.KindOf(err).String())
 	return err
+}
+
+// errMessage is ShipStation's reason for refusing one order.
+func errMessage(r shipstation.CreateOrderResult) string {
+	if r.ErrorMessage != nil && *r.ErrorMessage != "" {
+		return *r.ErrorMessage
+	}
+	return "ShipStation rejected the order"
+}
+
+// hiddenNow re-reads the identity of a job's order: true when the order
+// is no longer its primary (a push that raced with the change).
+func (s *Service) hiddenNow(ctx context.Context, j *job) bool {
+	if j.ident == nil {
+		return false
+	}
+	x, err := s.identity(ctx, &j.rec.Order)
+	return err == nil && x != nil && x.Hidden(j.rec.Order.ID)
 }
 
 // pushedMeanwhile re-reads the ledger: true when the order's current version

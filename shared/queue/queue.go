@@ -46,6 +46,11 @@ type Ingest struct {
 	// modification time of the change: ingest skips the fetch when the
 	// ledger already holds that version or a newer one.
 	ModifiedAt time.Time `json:"modifiedAt,omitzero"`
+	// Relink says the order's dedupe identity changed (another order that
+	// stands for the same marketplace order arrived, was cancelled or
+	// shipped): ingest decides the order's pipeline state again from the
+	// ledger, without asking the channel, and re-drives its push.
+	Relink bool `json:"relink,omitempty"`
 }
 
 // Push asks the push function to send one ledger order to ShipStation.
@@ -59,6 +64,11 @@ type Push struct {
 	// order to be sent again, now that its buyer data is redacted (the
 	// version is unchanged, so an ordinary push would skip them).
 	Redacted bool `json:"redacted,omitempty"`
+	// Relink asks for the order's ShipStation orders to be sent again as
+	// its role in its dedupe identity says now (the primary as its channel
+	// says, another member hidden), even when the ledger records them
+	// pushed: its role changed, or a push raced with the change.
+	Relink bool `json:"relink,omitempty"`
 }
 
 // Shipments asks the shipments function to read labels from ShipStation:
@@ -74,6 +84,12 @@ type Shipments struct {
 	To   time.Time `json:"to,omitzero"`
 	// ReceivedAt is when the hub heard of the labels.
 	ReceivedAt time.Time `json:"receivedAt"`
+	// Identity, instead of reading ShipStation, asks for the labels
+	// already recorded for the orders of a dedupe identity to be relayed
+	// again: an order that joined the identity after it shipped (the
+	// marketplace's order arriving after its copy shipped, a recreated
+	// copy) hears of them. Account is empty then.
+	Identity string `json:"identity,omitempty"`
 }
 
 // Notify asks a channel's notify function to confirm one planned

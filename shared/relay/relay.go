@@ -18,6 +18,7 @@ import (
 
 	"github.com/shiprelay/shiprelay/shared/carrier"
 	"github.com/shiprelay/shiprelay/shared/config"
+	"github.com/shiprelay/shiprelay/shared/dedupe"
 	"github.com/shiprelay/shiprelay/shared/errs"
 	"github.com/shiprelay/shiprelay/shared/lambdaio"
 	"github.com/shiprelay/shiprelay/shared/ledger"
@@ -42,6 +43,7 @@ type Ledger interface {
 	ledger.Shipments
 	ledger.Claims
 	ledger.Redactions
+	ledger.Identities
 }
 
 // Service is the shipments function.
@@ -51,7 +53,11 @@ type Service struct {
 	// Source returns the label source of a ShipStation account.
 	Source func(ctx context.Context, account string) (Source, error)
 	// Notify holds one queue per channel kind.
-	Notify  map[order.Channel]queue.Sender
+	Notify map[order.Channel]queue.Sender
+	// Ingest, when set, carries the relink of the orders of a dedupe
+	// identity whose primary a label may have moved (the label makes its
+	// order the one that shipped).
+	Ingest  queue.Sender
 	Retry   *lambdaio.Retrier
 	Log     *slog.Logger
 	Metrics *obs.Metrics
@@ -70,7 +76,7 @@ func (s *Service) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	ctx = lambdaio.WithRequestID(ctx)
 	return lambdaio.EachRecord(ctx, s.Log, ev, s.Retry, func(ctx context.Context, m events.SQSMessage) error {
 		var msg queue.Shipments
-		if err := json.Unmarshal([]byte(m.Body), &msg); err != nil || msg.Account == "" {
+		if err := json.Unmarshal([]byte(m.Body), &msg); err != nil || (msg.Account == "" && msg.Identity == "") {
 			return s.exception(ctx, "", errs.Ef(errs.Invalid, "relay", "shipments message is not a valid JSON request"))
 		}
 		return s.Process(ctx, msg)
@@ -81,6 +87,9 @@ func (s *Service) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 // error means retry (every step is idempotent, so a retry redoes only what
 // is missing).
 func (s *Service) Process(ctx context.Context, msg queue.Shipments) error {
+	if msg.Identity != "" {
+		return s.replay(ctx, msg.Identity)
+	}
 	ctx = obs.With(ctx, "account", msg.Account)
 	if s.Config.Account(msg.Account) == nil {
 		return s.exception(ctx, "", errs.Ef(errs.Invalid, "relay", "shipstation account %q is not configured", msg.Account))
@@ -119,7 +128,11 @@ func (s *Service) Process(ctx context.Context, msg queue.Shipments) error {
 	return errors.Join(failed...)
 }
 
-// Label records one label and relays it.
+// Label records one label and relays it: to its own order and, when that
+// order stands for a marketplace order (package dedupe), to the other
+// orders of its identity that must hear of it (dedupe.Targets): the
+// marketplace's own order and the channel copy, with the label's lines
+// mapped onto theirs.
 func (s *Service) Label(ctx context.Context, sh shipment.Shipment) error {
 	ctx = obs.With(ctx, "shipment", sh.Key())
 	now := s.now().UTC()
@@ -141,21 +154,218 @@ func (s *Service) Label(ctx context.Context, sh shipment.Shipment) error {
 	if err != nil {
 		return fmt.Errorf("read order: %w", err)
 	}
-	notes, err := s.Ledger.Notifications(ctx, id)
-	if err != nil {
-		return fmt.Errorf("read notifications: %w", err)
-	}
 	stored, err := s.Ledger.Label(ctx, sh.Key())
 	if err != nil {
 		return fmt.Errorf("read label: %w", err)
 	}
+	targets, err := s.targets(ctx, rec, group, stored)
+	if err != nil {
+		return err
+	}
+	for _, t := range targets {
+		if err := s.relayTo(ctx, stored, rec, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// target is one order a label is relayed to.
+type target struct {
+	rec   ledger.Record
+	group string
+	// skip, when set, records the notification as skipped for this reason.
+	skip string
+}
+
+// targets lists the orders a label of order src (ship group group) is
+// relayed to. An order of a dedupe identity records the label on the
+// identity first (a labelled member is the one that shipped: the others
+// are hidden, so each of them is told to decide its state again).
+func (s *Service) targets(ctx context.Context, src ledger.Record, group string, label shipment.Shipment) ([]target, error) {
+	self := target{rec: src, group: group}
+	key := dedupe.KeyOf(&src.Order)
+	if key == "" {
+		return []target{self}, nil
+	}
+	var x dedupe.Identity
+	var err error
+	if label.Voided {
+		x, err = s.Ledger.Identity(ctx, key)
+		if errs.Is(err, errs.NotFound) {
+			return []target{self}, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read identity %s: %w", key, err)
+		}
+	} else {
+		at := label.CreatedAt
+		if at.IsZero() {
+			at = s.now()
+		}
+		m := dedupe.Member{
+			ID: src.Order.ID, Copy: src.Order.Origin != nil, Cancelled: src.Order.Status == order.Cancelled,
+			Version: src.Order.ModifiedAt.UTC(), JoinedAt: s.now().UTC(),
+		}
+		var before dedupe.Identity
+		before, x, err = s.Ledger.UpdateIdentity(ctx, key, func(x *dedupe.Identity) bool { return x.Label(m, at) })
+		if err != nil {
+			return nil, fmt.Errorf("label identity %s: %w", key, err)
+		}
+		if before.Primary != x.Primary {
+			s.Log.InfoContext(ctx, "relay: the labelled order is the primary of its identity now", "identity", key, "primary", string(x.Primary))
+		}
+		if err := s.relink(ctx, &x, src.Order.ID); err != nil {
+			return nil, err
+		}
+	}
+	var out []target
+	for _, t := range dedupe.Targets(x, src.Order.ID, s.copySettings) {
+		if t.ID == src.Order.ID {
+			self.skip = t.Skip
+			out = append(out, self)
+			continue
+		}
+		rec, err := s.Ledger.Get(ctx, t.ID)
+		if errs.Is(err, errs.NotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read linked order: %w", err)
+		}
+		if len(rec.Order.ShipGroups) != 1 {
+			cause := errs.Ef(errs.Invalid, "relay.link", "order %s has %d ship groups: a label of %s cannot be matched to one of them; confirm it on the channel by hand", t.ID, len(rec.Order.ShipGroups), src.Order.ID)
+			if err := s.exception(ctx, t.ID, cause, "link", label.Key(), string(t.ID)); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		out = append(out, target{rec: rec, group: rec.Order.ShipGroups[0].Key, skip: t.Skip})
+	}
+	return out, nil
+}
+
+// copySettings are the linked-notification settings of a copy's store.
+func (s *Service) copySettings(id order.ID) dedupe.Settings {
+	_, storeID, _, err := id.Parse()
+	if err != nil {
+		return dedupe.Settings{NotifyCopy: true}
+	}
+	st := s.Config.Store(storeID)
+	if st == nil {
+		return dedupe.Settings{NotifyCopy: true}
+	}
+	return st.CopySettings()
+}
+
+// relink tells every member of an identity but one to decide its state
+// again (ingest, relink), whatever changed: a redelivery after a crash
+// that followed the identity write mends the lost messages this way.
+func (s *Service) relink(ctx context.Context, x *dedupe.Identity, except order.ID) error {
+	if s.Ingest == nil || len(x.Members) < 2 {
+		return nil
+	}
+	var msgs []queue.Message
+	for _, m := range x.Members {
+		ch, store, oid, err := m.ID.Parse()
+		if m.ID == except || err != nil {
+			continue
+		}
+		body, err := json.Marshal(queue.Ingest{Channel: ch, StoreID: store, ChannelOrderID: oid, Source: "relink", ReceivedAt: s.now().UTC(), Relink: true})
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, queue.Message{Body: body})
+	}
+	if err := s.Ingest.Send(ctx, msgs...); err != nil {
+		return fmt.Errorf("enqueue relink: %w", err)
+	}
+	return nil
+}
+
+// replay relays again every label recorded for the orders of an identity,
+// so that an order that joined it after it shipped hears of them; labels
+// already relayed plan nothing new.
+func (s *Service) replay(ctx context.Context, key string) error {
+	ctx = obs.With(ctx, "identity", key)
+	x, err := s.Ledger.Identity(ctx, key)
+	if errs.Is(err, errs.NotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read identity %s: %w", key, err)
+	}
+	seen := map[string]bool{}
+	for _, m := range x.Members {
+		notes, err := s.Ledger.Notifications(ctx, m.ID)
+		if err != nil {
+			return fmt.Errorf("read notifications: %w", err)
+		}
+		for _, n := range notes {
+			if seen[n.ShipmentKey] {
+				continue
+			}
+			seen[n.ShipmentKey] = true
+			label, err := s.Ledger.Label(ctx, n.ShipmentKey)
+			if errs.Is(err, errs.NotFound) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("read label %s: %w", n.ShipmentKey, err)
+			}
+			if err := s.Label(ctx, label); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// forTarget is a label as its target order must hear of it: the label
+// itself for the order it was made for, else a copy with its lines mapped
+// onto the target's (dedupe.TranslateLines). src, when not nil, is the
+// label's own order, known to the caller.
+func (s *Service) forTarget(ctx context.Context, label shipment.Shipment, src *order.Order, to *order.Order) (shipment.Shipment, error) {
+	if src == nil {
+		id, _, err := s.Ledger.ResolveOrderKey(ctx, label.Account, label.OrderKey)
+		if err != nil {
+			return label, fmt.Errorf("resolve orderKey of label %s: %w", label.Key(), err)
+		}
+		if id == to.ID {
+			return label, nil
+		}
+		rec, err := s.Ledger.Get(ctx, id)
+		if err != nil {
+			return label, fmt.Errorf("read order of label %s: %w", label.Key(), err)
+		}
+		src = &rec.Order
+	}
+	lines, err := dedupe.TranslateLines(label.Lines, src, to)
+	if err != nil {
+		return label, errs.E(errs.Invalid, "relay.link", err)
+	}
+	label.Lines = lines
+	return label, nil
+}
+
+// relayTo plans (once) and queues the notification of label for one
+// target order.
+func (s *Service) relayTo(ctx context.Context, stored shipment.Shipment, src ledger.Record, t target) error {
+	rec, group, id := t.rec, t.group, t.rec.Order.ID
+	ctx = obs.With(ctx, "target_order_id", string(id))
+	now := s.now().UTC()
+	notes, err := s.Ledger.Notifications(ctx, id)
+	if err != nil {
+		return fmt.Errorf("read notifications: %w", err)
+	}
+	nid := shipment.NotificationID(stored.Key(), id, group)
+	tr := func(l shipment.Shipment) (shipment.Shipment, error) { return s.forTarget(ctx, l, nil, &rec.Order) }
 	if stored.Voided {
-		if err := s.voided(ctx, stored, notes, rec.Order, group); err != nil {
+		if err := s.voided(ctx, stored, notes, rec.Order, group, tr); err != nil {
 			return err
 		}
 		return s.reschedule(ctx, rec, notes)
 	}
-	nid := shipment.NotificationID(sh.Key(), id, group)
 	for _, n := range notes {
 		if n.ID == nid {
 			// Seen before. Still planned long after it was planned means its
@@ -166,11 +376,15 @@ func (s *Service) Label(ctx context.Context, sh shipment.Shipment) error {
 			return nil
 		}
 	}
+	label, err := s.forTarget(ctx, stored, &src.Order, &rec.Order)
+	if err != nil {
+		return s.exception(ctx, id, err, "link", nid)
+	}
 	shipped, replaces, err := s.history(ctx, notes, group)
 	if err != nil {
 		return err
 	}
-	n, perr := shipment.Plan(stored, shipment.Target{Order: rec.Order, Group: group}, shipped, now)
+	n, perr := shipment.Plan(label, shipment.Target{Order: rec.Order, Group: group}, shipped, now)
 	if perr != nil {
 		if xerr := s.exception(ctx, id, errs.E(errs.Invalid, "relay.plan", perr), "plan", nid); xerr != nil {
 			return xerr
@@ -183,7 +397,10 @@ func (s *Service) Label(ctx context.Context, sh shipment.Shipment) error {
 	if err != nil {
 		return err
 	}
-	if reason != "" {
+	if reason == "" {
+		reason = t.skip
+	}
+	if reason != "" && n.State == shipment.Planned {
 		n.State, n.Reason = shipment.Skipped, reason
 	}
 	created, err := s.Ledger.PlanNotification(ctx, n)
@@ -195,7 +412,10 @@ func (s *Service) Label(ctx context.Context, sh shipment.Shipment) error {
 	}
 	if created {
 		s.Metrics.Put("NotificationsPlanned", 1, obs.Count, map[string]string{"Channel": string(n.Channel)})
-		s.Log.InfoContext(ctx, "relay: notification planned", "channel", string(n.Channel), "state", string(n.State), "lines", len(n.Lines))
+		if id != src.Order.ID {
+			s.Metrics.Put("NotificationsLinked", 1, obs.Count, map[string]string{"Channel": string(n.Channel)})
+		}
+		s.Log.InfoContext(ctx, "relay: notification planned", "channel", string(n.Channel), "state", string(n.State), "lines", len(n.Lines), "linked", id != src.Order.ID)
 		if n.State == shipment.Planned {
 			for _, l := range n.Lines {
 				shipped[l.LineID] += l.Quantity
@@ -271,7 +491,7 @@ func (s *Service) history(ctx context.Context, notes []shipment.Notification, gr
 // the channel until a re-label replaces its tracking: if the re-label was
 // seen first (and planned nothing, the voided label still counting as
 // shipped), it is planned again now, as the replacement.
-func (s *Service) voided(ctx context.Context, label shipment.Shipment, notes []shipment.Notification, o order.Order, group string) error {
+func (s *Service) voided(ctx context.Context, label shipment.Shipment, notes []shipment.Notification, o order.Order, group string, tr func(shipment.Shipment) (shipment.Shipment, error)) error {
 	replaced := map[string]bool{}
 	for _, n := range notes {
 		if n.Replaces != "" {
@@ -294,11 +514,11 @@ func (s *Service) voided(ctx context.Context, label shipment.Shipment, notes []s
 			if settled.State == shipment.Confirmed { // the channel had it meanwhile
 				replaces = settled.ChannelRef
 			}
-			if err := s.replan(ctx, n, replaces, notes, o, group); err != nil {
+			if err := s.replan(ctx, n, replaces, notes, o, group, tr); err != nil {
 				return err
 			}
 		case n.State == shipment.Confirmed && n.ChannelRef != "" && !replaced[n.ChannelRef]:
-			if err := s.replan(ctx, n, n.ChannelRef, notes, o, group); err != nil {
+			if err := s.replan(ctx, n, n.ChannelRef, notes, o, group, tr); err != nil {
 				return err
 			}
 		}
@@ -311,7 +531,7 @@ func (s *Service) voided(ctx context.Context, label shipment.Shipment, notes []s
 // label of the same order and group that planned nothing before (the
 // re-label): as a replacement of the channel's record when the voided label
 // was confirmed (replaces is its reference), else as a fresh notification.
-func (s *Service) replan(ctx context.Context, gone shipment.Notification, replaces string, notes []shipment.Notification, o order.Order, group string) error {
+func (s *Service) replan(ctx context.Context, gone shipment.Notification, replaces string, notes []shipment.Notification, o order.Order, group string, tr func(shipment.Shipment) (shipment.Shipment, error)) error {
 	shipped, _, err := s.history(ctx, notes, group)
 	if err != nil {
 		return err
@@ -324,6 +544,9 @@ func (s *Service) replan(ctx context.Context, gone shipment.Notification, replac
 		}
 		live, err := s.Ledger.Label(ctx, n.ShipmentKey)
 		if err != nil || live.Voided {
+			continue
+		}
+		if live, err = tr(live); err != nil {
 			continue
 		}
 		r, _ := shipment.Plan(live, shipment.Target{Order: o, Group: group}, shipped, s.now().UTC())

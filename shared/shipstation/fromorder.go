@@ -39,19 +39,18 @@ const Redacted = "REDACTED"
 // MaxOrderNumber is ShipStation's limit on orderNumber, in characters.
 const MaxOrderNumber = 50
 
-// OrderKey is the ShipStation orderKey of one ship group of o. It derives
-// from the true-source identity, so the same order pushed again (or its
-// marketplace twin seen through another channel) upserts instead of
-// duplicating: o.Origin.Key() when Origin is set (and complete), else o.ID.
-// When o has more than one ship group, "/<group>" is appended.
+// OrderKey is the ShipStation orderKey of one ship group of o: its ledger
+// id, so the same order pushed again upserts instead of duplicating. Each
+// order that stands for one marketplace order (the marketplace's own, a
+// BigCommerce copy, a recreated copy) has its own ShipStation order, and
+// package dedupe decides which of them is open: a key shared between them
+// would let a late push of one overwrite another's. When o has more than
+// one ship group, "/<group>" is appended.
 func OrderKey(o *order.Order, group string) string {
 	if o == nil {
 		return ""
 	}
 	key := string(o.ID)
-	if o.Origin != nil && o.Origin.Marketplace != "" && o.Origin.OrderID != "" {
-		key = o.Origin.Key()
-	}
 	if len(o.ShipGroups) > 1 {
 		key += "/" + group
 	}

@@ -135,18 +135,16 @@ func TestFromOrderSingleGroupAndOrigin(t *testing.T) {
 	if strings.Contains(string(b), "storeId") || !strings.Contains(string(b), `"advancedOptions":{"customField1":"cf1","customField3":"cf3","source":"bigcommerce"}`) {
 		t.Errorf("advancedOptions: %s", b)
 	}
+	// A copy of a marketplace order keeps its own key: each order that
+	// stands for the marketplace order has its own ShipStation order.
 	o.Origin = &order.Origin{Marketplace: order.Amazon, OrderID: "113-4567890-1234567"}
-	if k := OrderKey(o, ""); k != "amazon:113-4567890-1234567" {
+	if k := OrderKey(o, ""); k != "bigcommerce:bc-main:229" {
 		t.Errorf("origin key %q", k)
 	}
 	multi := testOrder()
 	multi.Origin = o.Origin
-	if k := OrderKey(multi, "133"); k != "amazon:113-4567890-1234567/133" {
-		t.Errorf("origin multi key %q", k)
-	}
-	multi.Origin = &order.Origin{}
 	if k := OrderKey(multi, "133"); k != "bigcommerce:bc-main:229/133" {
-		t.Errorf("empty origin key %q", k)
+		t.Errorf("origin multi key %q", k)
 	}
 	if OrderKey(nil, "") != "" {
 		t.Error("nil order key")
