@@ -88,6 +88,10 @@ func (e *Env) CheckAmazon(t *AmazonTraffic, exceptions []ledger.Exception) Amazo
 		if setup == nil {
 			continue // a marketplace the demo has no store for
 		}
+		if e.isDedupeAmazon(o.OrderID) {
+			known[AmazonOrderKey(store, o.OrderID)] = true
+			continue // an order with copies: see CheckDedupe
+		}
 		r.Orders++
 		r.ByStore[store]++
 		kind := t.Kind(o.OrderID)

@@ -86,7 +86,12 @@ func (e *Env) Check() Report {
 	}
 	var r Report
 	wanted := map[string]bool{}
+	copies := map[int]bool{}
 	for _, o := range e.Sandbox.Orders(StoreHash) {
+		if isCopy(o) { // a marketplace copy: see CheckDedupe
+			copies[o.ID] = true
+			continue
+		}
 		r.Orders++
 		ex := Expect(o)
 		for _, k := range ex.Keys {
@@ -114,6 +119,9 @@ func (e *Env) Check() Report {
 		}
 	}
 	for k := range ss {
+		if id, ok := bcOrderOf(k); ok && copies[id] {
+			continue
+		}
 		if !wanted[k] && !strings.HasPrefix(k, "amazon:") { // Amazon's: see CheckAmazon
 			r.Unexpected = append(r.Unexpected, k)
 		}
@@ -145,6 +153,9 @@ func (e *Env) Latencies() (viaWebhook []time.Duration, viaPoll int) {
 	}
 	created := e.Sandbox.ShipStationCreatedAt()
 	for _, o := range e.Sandbox.Orders(StoreHash) {
+		if isCopy(o) {
+			continue
+		}
 		var first time.Time
 		for _, k := range Expect(o).Keys {
 			if t, ok := created[k]; ok && (first.IsZero() || t.Before(first)) {

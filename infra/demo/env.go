@@ -76,6 +76,9 @@ type EnvOptions struct {
 	Seed uint64
 	// BigCommerceQuota is requests per 30 s (default 450, BigCommerce Pro).
 	BigCommerceQuota int
+	// ShipStationQuota is requests per minute of the ShipStation account,
+	// in the sandbox and in the functions' budget (default 40, ShipStation's).
+	ShipStationQuota int
 	// PollEvery overrides the poll schedule (default 10 s); 0 keeps it.
 	PollEvery time.Duration
 	// DisableSchedules turns the timed poll off (tests fire it by hand).
@@ -155,6 +158,13 @@ type Env struct {
 	// clockStart is when the redact function's clock started (just after
 	// its handler was built, as app's clock starts while it is built).
 	clockStart time.Time
+
+	// tap counts what the functions log (see LogCounts).
+	tap *logTap
+	// dedupeAmazon are the Amazon orders of DedupeTraffics, checked by
+	// CheckDedupe rather than CheckAmazon.
+	dedupeMu     sync.Mutex
+	dedupeAmazon map[string]bool
 }
 
 // FindTemplate walks up from the working directory to template.yaml.
@@ -210,6 +220,8 @@ func Up(ctx context.Context, o EnvOptions) (*Env, error) {
 	if o.LogWriter == nil {
 		o.LogWriter = io.Discard
 	}
+	tap := &logTap{w: o.LogWriter}
+	o.LogWriter = tap
 	suffix := fmt.Sprintf("%d", time.Now().UnixNano()%1e9)
 	if o.TableName == "" {
 		o.TableName = "shiprelay-demo-" + suffix
@@ -218,7 +230,7 @@ func Up(ctx context.Context, o EnvOptions) (*Env, error) {
 		o.QueuePrefix = "shiprelay-demo-" + suffix + "-"
 	}
 
-	e := &Env{}
+	e := &Env{tap: tap}
 	ctx, e.cancel = context.WithCancel(ctx)
 	ok := false
 	defer func() {
@@ -230,6 +242,7 @@ func Up(ctx context.Context, o EnvOptions) (*Env, error) {
 		Seed:              o.Seed,
 		Stores:            []sandbox.StoreConfig{{Hash: StoreHash, StoreID: "1001234567", Tokens: []string{bcToken}}},
 		ShipStationKeys:   []sandbox.KeyPair{{Key: ssKey, Secret: ssSecret}},
+		ShipStationQuota:  o.ShipStationQuota,
 		BigCommerceQuota:  o.BigCommerceQuota,
 		BigCommerceFaults: o.BigCommerceFaults,
 		ShipStationFaults: o.ShipStationFaults,
@@ -272,7 +285,7 @@ func Up(ctx context.Context, o EnvOptions) (*Env, error) {
 	if e.Dir, err = os.MkdirTemp("", "shiprelay-demo-"); err != nil {
 		return nil, err
 	}
-	cfgPath, secPath, err := writeConfig(e.Dir, configURLs{bc: bcURL, ss: ssURL, amazon: spURL, lwa: lwaURL}, o.BigCommerceQuota)
+	cfgPath, secPath, err := writeConfig(e.Dir, configURLs{bc: bcURL, ss: ssURL, amazon: spURL, lwa: lwaURL}, o.BigCommerceQuota, o.ShipStationQuota)
 	if err != nil {
 		return nil, err
 	}
@@ -405,7 +418,10 @@ func AmazonStore(id string) *AmazonStoreSetup {
 	return nil
 }
 
-func writeConfig(dir string, u configURLs, bcQuota int) (cfgPath, secPath string, err error) {
+func writeConfig(dir string, u configURLs, bcQuota, ssQuota int) (cfgPath, secPath string, err error) {
+	if ssQuota <= 0 {
+		ssQuota = 40
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `# Written by the demo: one BigCommerce store, one Amazon seller on two
 # marketplaces and one ShipStation account, all simulated.
@@ -419,6 +435,7 @@ shipstation:
   - id: %s
     credentialsSecret: shiprelay/shipstation/%s
     baseURL: %s
+    requestsPerMinute: %d
 stores:
   - id: %s
     channel: bigcommerce
@@ -431,7 +448,7 @@ stores:
     shipstation:
       account: %s
       storeId: %d
-`, shipStationAcc, shipStationAcc, u.ss, StoreID, u.bc, StoreID, StoreHash, bcQuota, webhookHeader, shipStationAcc, ShipStationID)
+`, shipStationAcc, shipStationAcc, u.ss, ssQuota, StoreID, u.bc, StoreID, StoreHash, bcQuota, webhookHeader, shipStationAcc, ShipStationID)
 	for _, st := range AmazonStores {
 		fmt.Fprintf(&b, `  - id: %s
     channel: amazon

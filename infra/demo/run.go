@@ -32,6 +32,27 @@ type RunOptions struct {
 	Seed     uint64
 	// Amazon is the Amazon traffic on both marketplaces (none by default).
 	Amazon AmazonRunOptions
+	// Dedupe is the marketplace-copy traffic (DedupeTraffic). Nil means
+	// DefaultDedupe when there is Amazon traffic, none without; a zero
+	// DedupeOptions means none. A zero Seed takes the run's.
+	Dedupe *DedupeOptions
+}
+
+// dedupe returns the copy traffic to run (nil for none).
+func (o RunOptions) dedupe() *DedupeOptions {
+	d := o.Dedupe
+	if d == nil && o.Amazon.Rounds > 0 {
+		def := DefaultDedupe
+		d = &def
+	}
+	if d == nil || d.Amazon+d.EBay == 0 {
+		return nil
+	}
+	c := *d
+	if c.Seed == 0 {
+		c.Seed = o.Seed
+	}
+	return &c
 }
 
 // Summary is what the demo prints at the end.
@@ -69,6 +90,13 @@ type Summary struct {
 
 	// Redaction is what the redaction sweep did, on its clock.
 	Redaction RedactionReport
+
+	// HasDedupe says the run sent marketplace-copy traffic, so the dedupe
+	// report counts.
+	HasDedupe bool
+	Dedupe    DedupeReport
+	// Logs are counts read from the functions' logs and metrics.
+	Logs LogCounts
 }
 
 // transitions are the status changes merchants' orders go through after
@@ -168,11 +196,25 @@ func (e *Env) Run(ctx context.Context, o RunOptions) (Summary, error) {
 		amz = e.StartAmazon(ctx, o.Amazon, o.Seed)
 		defer amz.Stop()
 	}
+	var dd *DedupeTraffic
+	if opts := o.dedupe(); opts != nil {
+		dd = NewDedupeTraffic(e, *opts)
+		// A second in: the Amazon traffic's first orders lose their
+		// ORDER_CHANGE on purpose (sandbox-wide knobs), the copies' own
+		// cancellations must not.
+		go func() {
+			sleepCtx(ctx, time.Second)
+			dd.Start(ctx)
+		}()
+	}
 	genDone := make(chan struct{})
 	go func() {
 		wg.Wait()
 		if amz != nil {
 			<-amz.Done()
+		}
+		if dd != nil {
+			<-dd.Done()
 		}
 		close(genDone)
 	}()
@@ -195,7 +237,7 @@ func (e *Env) Run(ctx context.Context, o RunOptions) (Summary, error) {
 		case <-next.C:
 		}
 		var err error
-		sum, err = e.snapshot(context.WithoutCancel(ctx), start, amz)
+		sum, err = e.snapshot(context.WithoutCancel(ctx), start, amz, dd)
 		if err != nil {
 			return sum, err
 		}
@@ -203,6 +245,9 @@ func (e *Env) Run(ctx context.Context, o RunOptions) (Summary, error) {
 			amazon := ""
 			if sum.HasAmazon {
 				amazon = fmt.Sprintf("  amazon %3d/%-3d confirmed %3d/%-3d", sum.Amazon.Present, sum.Amazon.Expected, sum.Amazon.Confirmed, sum.Amazon.Shipped)
+				if sum.HasDedupe {
+					amazon += fmt.Sprintf("  copies %3d linked %3d", sum.Dedupe.Copies, sum.Dedupe.Linked)
+				}
 				if e.ClockSpeedUp > 1 {
 					amazon += fmt.Sprintf("  redacted %3d/%-3d (day %2.0f)", sum.Redaction.Done, sum.Redaction.Due, sum.Redaction.Simulated.Hours()/24)
 				}
@@ -217,7 +262,7 @@ func (e *Env) Run(ctx context.Context, o RunOptions) (Summary, error) {
 		// Settled: generation over, webhooks delivered, queues empty and
 		// ShipStation right, twice in a row.
 		if generated && sum.Webhooks.Pending == 0 && sum.InFlight == 0 && sum.OK() && sum.Orders+sum.Amazon.Orders > 0 && (!sum.Shipping || sum.Ship.ShipOK()) &&
-			(!sum.HasAmazon || sum.Amazon.OK() && sum.OrderChangesWaiting == 0) {
+			(!sum.HasAmazon || sum.Amazon.OK() && sum.OrderChangesWaiting == 0) && (!sum.HasDedupe || sum.Dedupe.OK()) {
 			stable++
 			next.Reset(300 * time.Millisecond)
 			if stable >= 2 {
@@ -257,7 +302,7 @@ func (e *Env) finishRedactions(ctx context.Context, sum *Summary) error {
 	}
 }
 
-func (e *Env) snapshot(ctx context.Context, start time.Time, amz *AmazonTraffic) (Summary, error) {
+func (e *Env) snapshot(ctx context.Context, start time.Time, amz *AmazonTraffic, dd *DedupeTraffic) (Summary, error) {
 	s := Summary{Report: e.Check(), Elapsed: time.Since(start), Shipping: e.Sandbox.WarehouseEnabled()}
 	if s.Shipping {
 		s.Ship = e.CheckShipments()
@@ -289,6 +334,11 @@ func (e *Env) snapshot(ctx context.Context, start time.Time, amz *AmazonTraffic)
 		s.AmazonStats = e.Amazon.Stats()
 		s.OrderChangesWaiting = e.OrderChangesWaiting()
 	}
+	if dd != nil {
+		s.HasDedupe = true
+		s.Dedupe = e.CheckDedupe(dd)
+	}
+	s.Logs = e.LogCounts()
 	rs, err := e.Runner.Status(ctx)
 	if err != nil {
 		return s, err
@@ -353,6 +403,9 @@ func (s Summary) Print(w io.Writer) {
 	if s.HasAmazon {
 		s.printAmazon(w, line)
 	}
+	if s.HasDedupe {
+		s.printDedupe(w, line)
+	}
 	if s.HasAmazon || s.Redaction.Scheduled > 0 {
 		s.printRedaction(w, line)
 	}
@@ -380,6 +433,9 @@ func (s Summary) Print(w io.Writer) {
 			verdict = "OK: every order in ShipStation once and as its channel says, every label confirmed as each store's policy says, every due redaction done in time, nothing lost"
 		}
 	}
+	if s.HasDedupe {
+		verdict += "; every marketplace order open in ShipStation once, however its copies came"
+	}
 	if !s.Passed() {
 		verdict = "FAILED"
 		if !s.SettledInTimeout {
@@ -388,7 +444,7 @@ func (s Summary) Print(w io.Writer) {
 	}
 	fmt.Fprintln(w, line)
 	fmt.Fprintln(w, verdict)
-	for _, list := range [][]string{s.Missing, s.WrongStatus, s.Unexpected, s.Ship.Missing, s.Ship.Duplicated, s.Ship.VoidRelayed, s.Amazon.Problems, s.Redaction.Issues()} {
+	for _, list := range [][]string{s.Missing, s.WrongStatus, s.Unexpected, s.Ship.Missing, s.Ship.Duplicated, s.Ship.VoidRelayed, s.Amazon.Problems, s.Dedupe.Problems, s.Redaction.Issues()} {
 		for i, m := range list {
 			if i == 10 {
 				fmt.Fprintf(w, "  … and %d more\n", len(list)-10)
@@ -440,6 +496,25 @@ func (s Summary) printAmazon(w io.Writer, line string) {
 	fmt.Fprintf(w, "Amazon orders caught by the poll  %d\n", a.CaughtByPoll)
 }
 
+// printDedupe writes the marketplace-copy part of the summary.
+func (s Summary) printDedupe(w io.Writer, line string) {
+	d := s.Dedupe
+	fmt.Fprintln(w, line)
+	fmt.Fprintf(w, "marketplace orders with copies    %d (%d on Amazon, %d on eBay, not connected)\n", d.RealOrders, d.AmazonOrders, d.EBayOrders)
+	fmt.Fprintf(w, "  BigCommerce copies              %d\n", d.Copies)
+	fmt.Fprintf(w, "  recreated copies                %d\n", d.Recreated)
+	fmt.Fprintf(w, "  copies linked                   %d (marketplace orders whose orders are linked)\n", d.Linked)
+	fmt.Fprintf(w, "  duplicates hidden               %d (linked orders kept out of ShipStation)\n", d.Hidden)
+	fmt.Fprintf(w, "  cancelled / shipped             %d / %d\n", d.Cancelled, d.Shipped)
+	fmt.Fprintf(w, "  confirmations Amazon / BigCommerce  %d / %d\n", d.AmazonConfirmations, d.BCConfirmations)
+	fmt.Fprintf(w, "  primary decisions               %d\n", s.Logs.PrimaryDecisions)
+	rules := ""
+	if s.Logs.RuleDecisions == 0 {
+		rules = " (the demo's ShipStation account has no automation rules)"
+	}
+	fmt.Fprintf(w, "  rule decisions                  %d%s\n", s.Logs.RuleDecisions, rules)
+}
+
 // printRedaction writes the redaction part of the summary.
 func (s Summary) printRedaction(w io.Writer, line string) {
 	r := s.Redaction
@@ -477,7 +552,8 @@ func sumValues(m map[string]int64) int64 {
 
 // Passed reports whether the run met the demo's bar.
 func (s Summary) Passed() bool {
-	return s.OK() && s.DeadLetters == 0 && s.SettledInTimeout && (!s.Shipping || s.Ship.ShipOK()) && (!s.HasAmazon || s.Amazon.OK()) && s.Redaction.OK()
+	return s.OK() && s.DeadLetters == 0 && s.SettledInTimeout && (!s.Shipping || s.Ship.ShipOK()) && (!s.HasAmazon || s.Amazon.OK()) &&
+		(!s.HasDedupe || s.Dedupe.OK()) && s.Redaction.OK()
 }
 
 func pageOf(s string) ledger.Page { return ledger.Page(s) }

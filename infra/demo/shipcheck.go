@@ -47,15 +47,16 @@ func (e *Env) CheckShipments() ShipReport {
 			}
 		}
 	}
-	cancelled := map[int]bool{}
+	// Skipped: cancelled orders, and marketplace copies (see CheckDedupe).
+	skip := map[int]bool{}
 	for _, o := range e.Sandbox.Orders(StoreHash) {
-		if o.StatusID == sandbox.StatusCancelled || o.StatusID == sandbox.StatusDeclined || o.StatusID == sandbox.StatusRefunded {
-			cancelled[o.ID] = true
+		if isCopy(o) || o.StatusID == sandbox.StatusCancelled || o.StatusID == sandbox.StatusDeclined || o.StatusID == sandbox.StatusRefunded {
+			skip[o.ID] = true
 		}
 	}
 	for _, l := range e.Sandbox.ShipStationShipments() {
 		id, ok := bcOrderOf(l.OrderKey)
-		if !ok || cancelled[id] {
+		if !ok || skip[id] {
 			// BigCommerce takes no shipment for a cancelled order: shiprelay
 			// raises an exception instead (see Report.CancelledAfterShipping).
 			continue

@@ -162,14 +162,12 @@ func (s *Service) Process(ctx context.Context, msg queue.Ingest) error {
 		return s.reject(ctx, msg.StoreID, id, errs.E(errs.Invalid, "ingest.validate", err))
 	}
 
-	// An order never pushed has no labels, so no notifications to read.
-	notes := []shipment.Notification{}
-	if ls, ok := s.Ledger.(ledger.Shipments); ok && len(prev.Pushes) > 0 {
-		if notes, err = ls.Notifications(ctx, id); err != nil {
-			return fmt.Errorf("read notifications: %w", err)
-		}
+	// An order never pushed has no labels of its own; one that stands for
+	// a marketplace order may still hear of its twins' labels.
+	notes, err := s.notifications(ctx, id, len(prev.Pushes) > 0 || dedupe.KeyOf(&o) != "")
+	if err != nil {
+		return err
 	}
-	labelled := len(notes) > 0
 	decision, ruleLines := s.applyRules(store, &o, len(prev.Pushes) > 0)
 	if len(decision.Matched) > 0 {
 		s.Log.InfoContext(ctx, "ingest: rules matched", "rules", decision.Matched)
@@ -177,14 +175,15 @@ func (s *Service) Process(ctx context.Context, msg queue.Ingest) error {
 	state, reason := ledger.StateSkipped, fmt.Sprintf("rule %q: do not import", decision.DoNotImport)
 	var ident *dedupe.Identity
 	if decision.DoNotImport == "" {
-		state, reason = Decide(&o, prev.Pushes, labelled)
 		// An order a rule keeps out of ShipStation never joins an
 		// identity, so it can never become the one that ships.
 		if ident, err = s.link(ctx, &o); err != nil {
 			return err
 		}
+		own := ownLabels(ident, id, notes)
+		state, reason = Decide(&o, prev.Pushes, own)
 		if ident != nil && ident.Hidden(id) {
-			state, reason = hidden(state, reason, prev.Pushes, ident)
+			state, reason = hidden(state, reason, prev.Pushes, own, ident)
 		}
 	}
 	firstSeen := msg.ReceivedAt
@@ -243,11 +242,37 @@ func (s *Service) Process(ctx context.Context, msg queue.Ingest) error {
 		}
 	}
 	if ident != nil && res != ledger.Stale {
-		if err := s.fanOut(ctx, id, ident, notes, len(prev.Pushes) > 0); err != nil {
+		if err := s.fanOut(ctx, id, ident, notes); err != nil {
 			return err
 		}
 	}
 	return s.redrive(ctx, rec)
+}
+
+// notifications reads an order's notifications when read is set (none
+// otherwise).
+func (s *Service) notifications(ctx context.Context, id order.ID, read bool) ([]shipment.Notification, error) {
+	ls, ok := s.Ledger.(ledger.Shipments)
+	if !ok || !read {
+		return []shipment.Notification{}, nil
+	}
+	notes, err := ls.Notifications(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("read notifications: %w", err)
+	}
+	return notes, nil
+}
+
+// ownLabels reports whether ShipStation's order of id has a label: for a
+// member of a dedupe identity, what the identity says (its notifications
+// may come from a twin's label, which leaves its own ShipStation order
+// open); for any other order, whether it has notifications.
+func ownLabels(x *dedupe.Identity, id order.ID, notes []shipment.Notification) bool {
+	if x != nil {
+		m, ok := x.Member(id)
+		return ok && m.Labelled
+	}
+	return len(notes) > 0
 }
 
 // link joins o to its dedupe identity with the facts of this version and
@@ -284,14 +309,19 @@ func linkMessage(x *dedupe.Identity, id order.ID) string {
 }
 
 // hidden is the pipeline state of a member that is not its identity's
-// primary: what Decide skips stays skipped; one never sent to ShipStation
-// is not sent (skipped, as a duplicate); one ShipStation has is pending,
-// for the push to hide it.
-func hidden(state ledger.State, reason string, pushes map[string]ledger.Push, x *dedupe.Identity) (ledger.State, string) {
-	if state == ledger.StateSkipped {
+// primary. One ShipStation has, and has not labelled, is pending, for the
+// push to hide it (or to find it hidden), whatever Decide says: the
+// channel may report it shipped because its twin's label was confirmed
+// on it, and its own ShipStation order must still close. Otherwise what
+// Decide skips stays skipped, and one never sent to ShipStation is not
+// sent (skipped, as a duplicate).
+func hidden(state ledger.State, reason string, pushes map[string]ledger.Push, ownLabels bool, x *dedupe.Identity) (ledger.State, string) {
+	switch {
+	case len(pushes) > 0 && !ownLabels:
+		return ledger.StatePending, ""
+	case state == ledger.StateSkipped:
 		return state, reason
-	}
-	if len(pushes) == 0 {
+	case len(pushes) == 0:
 		return ledger.StateSkipped, fmt.Sprintf("duplicate of %s (marketplace order %s): not sent to ShipStation", x.Primary, x.Key)
 	}
 	return ledger.StatePending, ""
@@ -304,7 +334,7 @@ func hidden(state ledger.State, reason string, pushes map[string]ledger.Push, x 
 // every version written or replayed, so a crash after the identity write
 // and before these sends is mended by the redelivery; the receivers are
 // idempotent.
-func (s *Service) fanOut(ctx context.Context, id order.ID, x *dedupe.Identity, notes []shipment.Notification, notesRead bool) error {
+func (s *Service) fanOut(ctx context.Context, id order.ID, x *dedupe.Identity, notes []shipment.Notification) error {
 	var msgs []queue.Message
 	for _, m := range x.Members {
 		if m.ID == id {
@@ -325,20 +355,7 @@ func (s *Service) fanOut(ctx context.Context, id order.ID, x *dedupe.Identity, n
 			return fmt.Errorf("enqueue relink: %w", err)
 		}
 	}
-	if !x.Labelled() || s.Shipments == nil {
-		return nil
-	}
-	if !notesRead {
-		ls, ok := s.Ledger.(ledger.Shipments)
-		if !ok {
-			return nil
-		}
-		var err error
-		if notes, err = ls.Notifications(ctx, id); err != nil {
-			return fmt.Errorf("read notifications: %w", err)
-		}
-	}
-	if len(notes) > 0 {
+	if !x.Labelled() || s.Shipments == nil || len(notes) > 0 {
 		return nil
 	}
 	body, err := json.Marshal(queue.Shipments{Identity: x.Key, ReceivedAt: s.now().UTC()})
@@ -378,17 +395,10 @@ func (s *Service) relink(ctx context.Context, id order.ID) error {
 	if _, member := x.Member(id); !member {
 		return nil // kept out by a rule: never linked
 	}
-	labelled := false
-	if ls, ok := s.Ledger.(ledger.Shipments); ok && len(rec.Pushes) > 0 {
-		notes, err := ls.Notifications(ctx, id)
-		if err != nil {
-			return fmt.Errorf("read notifications: %w", err)
-		}
-		labelled = len(notes) > 0
-	}
-	state, reason := Decide(&rec.Order, rec.Pushes, labelled)
+	own := ownLabels(&x, id, nil)
+	state, reason := Decide(&rec.Order, rec.Pushes, own)
 	if x.Hidden(id) {
-		state, reason = hidden(state, reason, rec.Pushes, &x)
+		state, reason = hidden(state, reason, rec.Pushes, own, &x)
 	}
 	now := s.now().UTC()
 	switch {

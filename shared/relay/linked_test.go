@@ -167,3 +167,33 @@ func TestShippedCopyIsRelayedToTheMarketplaceThatJoinsLater(t *testing.T) {
 		t.Fatal("the replay planned the copy again")
 	}
 }
+
+// A label that beats the push's ledger write (ShipStation answered, the
+// warehouse labelled at once, the push has not recorded the orderKey
+// yet) is resolved from its orderKey, the order's ledger id: it is not
+// dropped until the next pull.
+func TestLabelBeforeThePushIsRecordedIsRelayed(t *testing.T) {
+	e := newAmazonEnv(t)
+	m, _ := e.amazonPushed("amz-first")
+	c := e.bcCopy(m, "5004")
+	so, err := shipstation.FromOrder(&c, "", shipstation.Target{StoreID: ssStoreID, Source: "bigcommerce"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ss.CreateOrders(ctx(t), []shipstation.Order{so}); err != nil {
+		t.Fatal(err)
+	}
+	e.ship(so.OrderKey) // no MarkPushed: the index has no entry yet
+	e.window()
+	if n := one(t, e.notes(c.ID)); n.State != shipment.Planned {
+		t.Fatalf("notification %+v", n)
+	}
+	// A key that merely looks like an order id of another account is not ours.
+	other := shipment.Shipment{ID: "1", Account: "elsewhere", OrderKey: string(c.ID), TrackingNumber: "1Z", Lines: nil}
+	if err := e.svc.Label(ctx(t), other); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.notes(c.ID)) != 1 {
+		t.Fatal("a label of another account was relayed")
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -27,6 +28,7 @@ import (
 	"github.com/shiprelay/shiprelay/shared/queue"
 	"github.com/shiprelay/shiprelay/shared/redaction"
 	"github.com/shiprelay/shiprelay/shared/shipment"
+	"github.com/shiprelay/shiprelay/shared/shipstation"
 )
 
 // Source reads labels of one ShipStation account.
@@ -139,7 +141,7 @@ func (s *Service) Label(ctx context.Context, sh shipment.Shipment) error {
 	if _, err := s.Ledger.RecordShipment(ctx, sh, now); err != nil {
 		return fmt.Errorf("record label: %w", err)
 	}
-	id, group, err := s.Ledger.ResolveOrderKey(ctx, sh.Account, sh.OrderKey)
+	rec, group, err := s.resolve(ctx, sh)
 	if errs.Is(err, errs.NotFound) {
 		// A label for an order shiprelay never pushed (created in
 		// ShipStation by hand, or by another integration): not ours.
@@ -147,13 +149,9 @@ func (s *Service) Label(ctx context.Context, sh shipment.Shipment) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("resolve orderKey: %w", err)
+		return err
 	}
-	ctx = obs.With(ctx, "order_id", string(id))
-	rec, err := s.Ledger.Get(ctx, id)
-	if err != nil {
-		return fmt.Errorf("read order: %w", err)
-	}
+	ctx = obs.With(ctx, "order_id", string(rec.Order.ID))
 	stored, err := s.Ledger.Label(ctx, sh.Key())
 	if err != nil {
 		return fmt.Errorf("read label: %w", err)
@@ -168,6 +166,37 @@ func (s *Service) Label(ctx context.Context, sh shipment.Shipment) error {
 		}
 	}
 	return nil
+}
+
+// resolve finds the ledger order and ship group of a label's orderKey:
+// through the index each push writes, or, for a label that beat the push's
+// ledger write (ShipStation answered, the warehouse labelled, and the
+// push has not recorded it yet), from the key itself, which is the order's
+// ledger id (shipstation.OrderKey), when the order is in the ledger and
+// goes to that account. errs.NotFound means the order is not shiprelay's.
+func (s *Service) resolve(ctx context.Context, sh shipment.Shipment) (ledger.Record, string, error) {
+	id, group, err := s.Ledger.ResolveOrderKey(ctx, sh.Account, sh.OrderKey)
+	if errs.Is(err, errs.NotFound) {
+		key, g, _ := strings.Cut(sh.OrderKey, "/")
+		if _, _, _, perr := order.ID(key).Parse(); perr != nil {
+			return ledger.Record{}, "", err
+		}
+		id, group = order.ID(key), g
+	} else if err != nil {
+		return ledger.Record{}, "", fmt.Errorf("resolve orderKey: %w", err)
+	}
+	rec, err := s.Ledger.Get(ctx, id)
+	if errs.Is(err, errs.NotFound) {
+		return ledger.Record{}, "", err
+	}
+	if err != nil {
+		return ledger.Record{}, "", fmt.Errorf("read order: %w", err)
+	}
+	st := s.Config.Store(rec.Order.StoreID)
+	if st == nil || st.ShipStation.Account != sh.Account || shipstation.OrderKey(&rec.Order, group) != sh.OrderKey {
+		return ledger.Record{}, "", errs.Ef(errs.NotFound, "relay", "orderKey %s is not an order of account %s", sh.OrderKey, sh.Account)
+	}
+	return rec, group, nil
 }
 
 // target is one order a label is relayed to.
