@@ -80,6 +80,12 @@ type Identity struct {
 	Primary order.ID `json:"primary,omitempty"`
 	// Members in the order they joined.
 	Members []Member `json:"members"`
+	// Announced is the primary the other members were last told of (an
+	// outbox mark): while it differs from Primary, whoever reads the
+	// identity tells the members to decide their state again, then marks
+	// the primary announced (Announce), so a crash in between only
+	// repeats the telling.
+	Announced order.ID `json:"announced,omitempty"`
 	// Version is the ledger's write counter (optimistic concurrency); 0 for
 	// an identity not stored yet.
 	Version int64 `json:"version"`
@@ -200,8 +206,22 @@ func (x *Identity) clone() Identity {
 	return c
 }
 
+// Unannounced reports whether the members have not been told of the
+// current primary yet.
+func (x *Identity) Unannounced() bool { return x.Primary != "" && x.Primary != x.Announced }
+
+// Announce marks primary as told to the members, when it is still the
+// primary; it reports whether anything changed.
+func (x *Identity) Announce(primary order.ID) bool {
+	if x.Primary != primary || x.Announced == primary {
+		return false
+	}
+	x.Announced = primary
+	return true
+}
+
 func (x *Identity) equal(y *Identity) bool {
-	return x.Key == y.Key && x.Primary == y.Primary && slices.EqualFunc(x.Members, y.Members, func(a, b Member) bool {
+	return x.Key == y.Key && x.Primary == y.Primary && x.Announced == y.Announced && slices.EqualFunc(x.Members, y.Members, func(a, b Member) bool {
 		return a.ID == b.ID && a.Copy == b.Copy && a.Cancelled == b.Cancelled && a.Labelled == b.Labelled &&
 			a.LabelledAt.Equal(b.LabelledAt) && a.Version.Equal(b.Version) && a.JoinedAt.Equal(b.JoinedAt)
 	})

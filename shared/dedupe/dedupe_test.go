@@ -212,3 +212,22 @@ func TestHiddenStatus(t *testing.T) {
 		t.Fatal("a cancelled order is never held")
 	}
 }
+
+func TestAnnounce(t *testing.T) {
+	x := Identity{Key: "amazon:1"}
+	x.Observe(Member{ID: copy1, Copy: true, Version: t0, JoinedAt: t0})
+	if !x.Unannounced() || !x.Announce(copy1) || x.Unannounced() || x.Announce(copy1) {
+		t.Fatal("first primary: announce once")
+	}
+	x.Observe(Member{ID: mkt, Version: t0, JoinedAt: t0})
+	if !x.Unannounced() {
+		t.Fatal("a new primary must be announced")
+	}
+	// A writer that announced the previous primary does not mark the new one.
+	if x.Announce(copy1) || !x.Unannounced() {
+		t.Fatal("a stale announcement marked the new primary")
+	}
+	if !x.Announce(mkt) || x.Unannounced() {
+		t.Fatal("announce the new primary")
+	}
+}

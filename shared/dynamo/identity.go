@@ -23,6 +23,7 @@ var _ ledger.Identities = (*Ledger)(nil)
 //
 //	members  S  the identity's []dedupe.Member as JSON, in the order they joined
 //	primary  S  dedupe.Identity.Primary; absent while there is no member
+//	announced S dedupe.Identity.Announced; absent until a primary is announced
 //	rev      N  dedupe.Identity.Version: 1 when created, +1 on every write;
 //	            every write is conditioned on the rev it read
 const (
@@ -30,6 +31,7 @@ const (
 	skIdentity     = "IDENT"
 	attrMembers    = "members"
 	attrPrimary    = "primary"
+	attrAnnounced  = "announced"
 )
 
 // identityAttempts bounds the writes of one UpdateIdentity. A write only
@@ -149,12 +151,15 @@ func identityItem(x dedupe.Identity) (map[string]types.AttributeValue, error) {
 	if x.Primary != "" {
 		item[attrPrimary] = s(string(x.Primary))
 	}
+	if x.Announced != "" {
+		item[attrAnnounced] = s(string(x.Announced))
+	}
 	item[attrRev] = n(x.Version)
 	return item, nil
 }
 
 func decodeIdentity(key string, item map[string]types.AttributeValue) (dedupe.Identity, error) {
-	x := dedupe.Identity{Key: key, Primary: order.ID(getS(item, attrPrimary))}
+	x := dedupe.Identity{Key: key, Primary: order.ID(getS(item, attrPrimary)), Announced: order.ID(getS(item, attrAnnounced))}
 	var err error
 	if x.Version, err = getInt(item, attrRev); err != nil {
 		return dedupe.Identity{}, fmt.Errorf("identity item %q: %w", key, err)

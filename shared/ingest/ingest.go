@@ -328,31 +328,15 @@ func hidden(state ledger.State, reason string, pushes map[string]ledger.Push, ow
 }
 
 // fanOut tells the other members of an order's identity to decide their
-// state again (a relink message each: the primary may have moved), and
+// state again when its primary changed (ledger.AnnouncePrimary), and
 // replays to the order the labels its identity already has when it has
-// heard of none (it joined after the real order shipped). It runs for
-// every version written or replayed, so a crash after the identity write
-// and before these sends is mended by the redelivery; the receivers are
+// heard of none (it joined after the real order shipped). Both are
+// repeated by a redelivery that follows a crash; the receivers are
 // idempotent.
 func (s *Service) fanOut(ctx context.Context, id order.ID, x *dedupe.Identity, notes []shipment.Notification) error {
-	var msgs []queue.Message
-	for _, m := range x.Members {
-		if m.ID == id {
-			continue
-		}
-		ch, store, oid, err := m.ID.Parse()
-		if err != nil {
-			continue
-		}
-		body, err := json.Marshal(queue.Ingest{Channel: ch, StoreID: store, ChannelOrderID: oid, Source: "relink", ReceivedAt: s.now().UTC(), Relink: true})
-		if err != nil {
+	if s.Self != nil {
+		if err := ledger.AnnouncePrimary(ctx, s.Identities, s.Self, *x, id, s.now()); err != nil {
 			return err
-		}
-		msgs = append(msgs, queue.Message{Body: body})
-	}
-	if len(msgs) > 0 && s.Self != nil {
-		if err := s.Self.Send(ctx, msgs...); err != nil {
-			return fmt.Errorf("enqueue relink: %w", err)
 		}
 	}
 	if !x.Labelled() || s.Shipments == nil || len(notes) > 0 {

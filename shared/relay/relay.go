@@ -244,8 +244,10 @@ func (s *Service) targets(ctx context.Context, src ledger.Record, group string, 
 		if before.Primary != x.Primary {
 			s.Log.InfoContext(ctx, "relay: the labelled order is the primary of its identity now", "identity", key, "primary", string(x.Primary))
 		}
-		if err := s.relink(ctx, &x, src.Order.ID); err != nil {
-			return nil, err
+		if s.Ingest != nil {
+			if err := ledger.AnnouncePrimary(ctx, s.Ledger, s.Ingest, x, src.Order.ID, s.now()); err != nil {
+				return nil, err
+			}
 		}
 	}
 	var out []target
@@ -285,31 +287,6 @@ func (s *Service) copySettings(id order.ID) dedupe.Settings {
 		return dedupe.Settings{NotifyCopy: true}
 	}
 	return st.CopySettings()
-}
-
-// relink tells every member of an identity but one to decide its state
-// again (ingest, relink), whatever changed: a redelivery after a crash
-// that followed the identity write mends the lost messages this way.
-func (s *Service) relink(ctx context.Context, x *dedupe.Identity, except order.ID) error {
-	if s.Ingest == nil || len(x.Members) < 2 {
-		return nil
-	}
-	var msgs []queue.Message
-	for _, m := range x.Members {
-		ch, store, oid, err := m.ID.Parse()
-		if m.ID == except || err != nil {
-			continue
-		}
-		body, err := json.Marshal(queue.Ingest{Channel: ch, StoreID: store, ChannelOrderID: oid, Source: "relink", ReceivedAt: s.now().UTC(), Relink: true})
-		if err != nil {
-			return err
-		}
-		msgs = append(msgs, queue.Message{Body: body})
-	}
-	if err := s.Ingest.Send(ctx, msgs...); err != nil {
-		return fmt.Errorf("enqueue relink: %w", err)
-	}
-	return nil
 }
 
 // replay relays again every label recorded for the orders of an identity,
