@@ -416,7 +416,7 @@ func TestDedupeAnyArrivalOrder(t *testing.T) {
 	ebay := n * 15 / 100
 	o := DedupeOptions{
 		Amazon: n - ebay, EBay: ebay, RecreateShare: 0.35, CancelShare: 0.15, ShipShare: 0.6,
-		MaxGap: 300 * time.Millisecond, Spread: time.Duration(n) * 130 * time.Millisecond, ShipWait: time.Minute, Seed: 42,
+		MaxGap: 300 * time.Millisecond, Spread: time.Duration(n) * 130 * time.Millisecond, ShipWait: 2 * time.Minute, Seed: 42,
 	}
 	tr := NewDedupeTraffic(env, o)
 	up := time.Since(start)

@@ -436,6 +436,21 @@ shipstation:
     credentialsSecret: shiprelay/shipstation/%s
     baseURL: %s
     requestsPerMinute: %d
+    rules:
+      # Automation rules, so that the summary shows their decisions:
+      # custom field 3 marks bulk BigCommerce orders and the copies of
+      # marketplace orders (neither changes what ShipStation ships).
+      - name: Bulk orders
+        when:
+          - {field: marketplace, op: equals, value: BigCommerce}
+          - {field: itemCount, op: greater, value: 3}
+        then:
+          customField: {3: bulk}
+      - name: Marketplace copies
+        when:
+          - {field: source, op: in, values: [Amazon, eBay]}
+        then:
+          customField: {3: marketplace copy}
 stores:
   - id: %s
     channel: bigcommerce

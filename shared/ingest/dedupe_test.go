@@ -107,8 +107,9 @@ func TestRecreatedCopyTakesOverWhenTheFirstIsCancelled(t *testing.T) {
 	if rec.State != ledger.StateSkipped || len(e.pushes()) != 0 {
 		t.Fatalf("recreated copy while the first is live: state %s", rec.State)
 	}
-	// The primary did not change: nobody else has to decide again.
-	if r := e.relinks(self); len(r) != 0 {
+	// The primary (the first copy) is announced now that there is a
+	// second member to tell: the first copy decides again, once.
+	if r := e.relinks(self); len(r) != 1 || r[0].ChannelOrderID != strconv.Itoa(first.ID) {
 		t.Fatalf("relinks %+v", r)
 	}
 	// The cancellation of the first copy arrives.

@@ -162,12 +162,6 @@ func (s *Service) Process(ctx context.Context, msg queue.Ingest) error {
 		return s.reject(ctx, msg.StoreID, id, errs.E(errs.Invalid, "ingest.validate", err))
 	}
 
-	// An order never pushed has no labels of its own; one that stands for
-	// a marketplace order may still hear of its twins' labels.
-	notes, err := s.notifications(ctx, id, len(prev.Pushes) > 0 || dedupe.KeyOf(&o) != "")
-	if err != nil {
-		return err
-	}
 	decision, ruleLines := s.applyRules(store, &o, len(prev.Pushes) > 0)
 	if len(decision.Matched) > 0 {
 		s.Log.InfoContext(ctx, "ingest: rules matched", "rules", decision.Matched)
@@ -180,6 +174,14 @@ func (s *Service) Process(ctx context.Context, msg queue.Ingest) error {
 		if ident, err = s.link(ctx, &o); err != nil {
 			return err
 		}
+	}
+	// An order never pushed has no labels of its own; one that stands for
+	// a marketplace order may still hear of its twins' labels.
+	notes, err := s.notifications(ctx, id, len(prev.Pushes) > 0 || (ident != nil && ident.Labelled()))
+	if err != nil {
+		return err
+	}
+	if decision.DoNotImport == "" {
 		own := ownLabels(ident, id, notes)
 		state, reason = Decide(&o, prev.Pushes, own)
 		if ident != nil && ident.Hidden(id) {

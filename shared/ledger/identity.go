@@ -21,7 +21,9 @@ import (
 // primary that changed again meanwhile stays unannounced, for the writer
 // that changed it.
 func AnnouncePrimary(ctx context.Context, ids Identities, ingest queue.Sender, x dedupe.Identity, self order.ID, now time.Time) error {
-	if !x.Unannounced() || ingest == nil {
+	if !x.Unannounced() || ingest == nil || len(x.Members) < 2 {
+		// Nobody else to tell (yet): the mark waits for a second member,
+		// whose arrival announces the primary then.
 		return nil
 	}
 	var msgs []queue.Message
