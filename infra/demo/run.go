@@ -508,11 +508,7 @@ func (s Summary) printDedupe(w io.Writer, line string) {
 	fmt.Fprintf(w, "  cancelled / shipped             %d / %d\n", d.Cancelled, d.Shipped)
 	fmt.Fprintf(w, "  confirmations Amazon / BigCommerce  %d / %d\n", d.AmazonConfirmations, d.BCConfirmations)
 	fmt.Fprintf(w, "  primary decisions               %d\n", s.Logs.PrimaryDecisions)
-	rules := ""
-	if s.Logs.RuleDecisions == 0 {
-		rules = " (the demo's ShipStation account has no automation rules)"
-	}
-	fmt.Fprintf(w, "  rule decisions                  %d%s\n", s.Logs.RuleDecisions, rules)
+	fmt.Fprintf(w, "  rule decisions                  %d (order versions a rule matched: bulk orders, marketplace copies)\n", s.Logs.RuleDecisions)
 }
 
 // printRedaction writes the redaction part of the summary.
