@@ -11,7 +11,7 @@ STATICCHECK    := $(GOBIN)/staticcheck
 STATICCHECK_V  := v0.8.2
 STACK          := infra/local/stack.sh
 GO_BUILD_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
-TEST_TIMEOUT   ?= 12m
+TEST_TIMEOUT   ?= 14m
 
 export SHIPRELAY_CACHE := $(CACHE)
 
