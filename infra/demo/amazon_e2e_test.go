@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shiprelay/shiprelay/infra/runner"
 	"github.com/shiprelay/shiprelay/infra/sandbox"
 	"github.com/shiprelay/shiprelay/shared/errs"
 	"github.com/shiprelay/shiprelay/shared/order"
@@ -38,6 +39,26 @@ func upAmazon(t *testing.T, o EnvOptions) (*Env, context.Context, func() string)
 	}
 }
 
+// busyMessages counts the messages still to be handled on the runner's
+// queues, leaving out the delayed read-backs of Amazon confirmations
+// (settings.verifyAfter after each); a message in a dead-letter queue
+// fails t.
+func busyMessages(t *testing.T, st *runner.Status) int {
+	t.Helper()
+	busy := 0
+	for name, q := range st.Queues {
+		n := q.Visible + q.InFlight + q.Delayed
+		if len(q.DeadLetterFor) > 0 && n > 0 {
+			t.Fatalf("%d messages in dead-letter queue %s", n, name)
+		}
+		if name == "NotifyAmazonQueue" {
+			n -= q.Delayed
+		}
+		busy += n
+	}
+	return busy
+}
+
 // amazonSettle waits until every ORDER_CHANGE the sandbox queued is
 // delivered (when the pump runs), the queues are empty but for the
 // confirmations' scheduled read-backs, and cond holds.
@@ -55,17 +76,7 @@ func amazonSettle(t *testing.T, ctx context.Context, env *Env, what string, cond
 		if err != nil {
 			t.Fatal(err)
 		}
-		busy := 0
-		for name, q := range st.Queues {
-			n := q.Visible + q.InFlight + q.Delayed
-			if len(q.DeadLetterFor) > 0 && n > 0 {
-				t.Fatalf("%d messages in dead-letter queue %s", n, name)
-			}
-			if name == "NotifyAmazonQueue" {
-				n -= q.Delayed // read-backs, settings.verifyAfter after each confirmation
-			}
-			busy += n
-		}
+		busy := busyMessages(t, st)
 		waiting := 0
 		if env.pumpDone != nil {
 			waiting = env.OrderChangesWaiting()

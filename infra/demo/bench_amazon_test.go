@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shiprelay/shiprelay/infra/testenv"
 	"github.com/shiprelay/shiprelay/shared/shipment"
 )
 
@@ -55,9 +56,7 @@ func (l *amazonBenchLog) String() string {
 // reaches the logs.
 func TestAmazonConfirmBenchSmall(t *testing.T) {
 	needStack(t)
-	if testing.Short() {
-		t.Skip("short mode")
-	}
+	testenv.SkipIfShort(t, "short mode")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	logs := &amazonBenchLog{}

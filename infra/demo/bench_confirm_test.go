@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/shiprelay/shiprelay/infra/testenv"
 )
 
 func TestConfirmBound(t *testing.T) {
@@ -27,9 +29,7 @@ func TestConfirmBound(t *testing.T) {
 // confirms each, and the budget keeps the sandbox from answering 429.
 func TestConfirmBenchSmall(t *testing.T) {
 	needStack(t)
-	if testing.Short() {
-		t.Skip("short mode")
-	}
+	testenv.SkipIfShort(t, "short mode")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	r, err := ConfirmBench(ctx, ConfirmBenchOptions{Confirmations: 200, TimeScale: 30})

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/shiprelay/shiprelay/infra/sandbox"
+	"github.com/shiprelay/shiprelay/infra/testenv"
 	"github.com/shiprelay/shiprelay/shared/ledger"
 	"github.com/shiprelay/shiprelay/shared/order"
 )
@@ -91,17 +92,7 @@ func dedupeQuiet(t *testing.T, ctx context.Context, env *Env, limit time.Duratio
 		if err != nil {
 			t.Fatal(err)
 		}
-		busy := 0
-		for name, q := range st.Queues {
-			n := q.Visible + q.InFlight + q.Delayed
-			if len(q.DeadLetterFor) > 0 && n > 0 {
-				t.Fatalf("%d messages in dead-letter queue %s", n, name)
-			}
-			if name == "NotifyAmazonQueue" {
-				n -= q.Delayed // read-backs, settings.verifyAfter after each confirmation
-			}
-			busy += n
-		}
+		busy := busyMessages(t, st)
 		if busy == 0 && env.OrderChangesWaiting() == 0 && env.Sandbox.Stats().BigCommerce.Webhooks.Pending == 0 {
 			quiet++
 		} else {
@@ -406,9 +397,7 @@ func dedupeRealOrders(t *testing.T) int {
 // Amazon and once on the live copy, and a consistent identity. A thousand
 // real orders, each its own random interleaving, run at once.
 func TestDedupeAnyArrivalOrder(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a thousand real orders (a few minutes)")
-	}
+	testenv.SkipIfShort(t, "a thousand real orders (a few minutes)")
 	n := dedupeRealOrders(t)
 	start := time.Now()
 	// Timed schedules off: the test fires the safety-net poll itself.

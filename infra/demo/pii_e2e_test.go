@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/shiprelay/shiprelay/infra/sandbox"
+	"github.com/shiprelay/shiprelay/infra/testenv"
 )
 
 // piiLeak is one buyer value found in a log line: whose and which line,
@@ -77,9 +78,7 @@ func sandboxBuyerValues(env *Env) []buyerValue {
 // ShipStation without their buyer data, before they ship.
 func TestFullRunLogsNoBuyerData(t *testing.T) {
 	needStack(t)
-	if testing.Short() {
-		t.Skip("a full demo run (about a minute and a half)")
-	}
+	testenv.SkipIfShort(t, "a full demo run (about a minute and a half)")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	var logs bytes.Buffer

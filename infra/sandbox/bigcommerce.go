@@ -257,6 +257,19 @@ func (b *bigCommerce) createOrder(spec OrderSpec) (BCOrder, error) {
 	return o.clone(), nil
 }
 
+// orderLocked finds order id of a store; caller holds b.mu.
+func (b *bigCommerce) orderLocked(storeHash string, id int) (*bcStore, *BCOrder, error) {
+	st, err := b.store(storeHash)
+	if err != nil {
+		return nil, nil, err
+	}
+	o := st.orders[id]
+	if o == nil {
+		return nil, nil, fmt.Errorf("sandbox: order %d not found in store %s", id, st.cfg.Hash)
+	}
+	return st, o, nil
+}
+
 // UpdateOrder applies mutate to a copy of the order, stores it, advances
 // date_modified by at least one second and fires store/order/updated (and
 // store/order/statusUpdated when status_id changed). id, store hash and
@@ -265,13 +278,9 @@ func (s *Sandbox) UpdateOrder(storeHash string, id int, mutate func(o *BCOrder))
 	b := s.bc
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	st, err := b.store(storeHash)
+	st, o, err := b.orderLocked(storeHash, id)
 	if err != nil {
 		return BCOrder{}, err
-	}
-	o := st.orders[id]
-	if o == nil {
-		return BCOrder{}, fmt.Errorf("sandbox: order %d not found in store %s", id, st.cfg.Hash)
 	}
 	c := o.clone()
 	if mutate != nil {

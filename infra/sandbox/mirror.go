@@ -354,13 +354,9 @@ func (s *Sandbox) recreateCopy(storeHash string, id int, createFirst bool) (BCOr
 	b := s.bc
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	st, err := b.store(storeHash)
+	st, o, err := b.orderLocked(storeHash, id)
 	if err != nil {
 		return BCOrder{}, err
-	}
-	o := st.orders[id]
-	if o == nil {
-		return BCOrder{}, fmt.Errorf("sandbox: order %d not found in store %s", id, st.cfg.Hash)
 	}
 	switch {
 	case o.ExternalOrderID == "" && (o.EbayOrderID == "" || o.EbayOrderID == "0"):

@@ -172,3 +172,13 @@ func UniqueName(t testing.TB, prefix string, max int) string {
 	}
 	return name + suffix
 }
+
+// SkipIfShort skips a long test under go test -short on a developer
+// machine; in CI (CI set) it never skips, so the long tests always run
+// there.
+func SkipIfShort(t testing.TB, why string) {
+	t.Helper()
+	if testing.Short() && os.Getenv("CI") == "" {
+		t.Skip(why)
+	}
+}

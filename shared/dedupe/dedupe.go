@@ -26,6 +26,7 @@
 package dedupe
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
@@ -69,6 +70,14 @@ type Member struct {
 	Version time.Time `json:"version,omitzero"`
 	// JoinedAt is when the order joined the identity.
 	JoinedAt time.Time `json:"joinedAt"`
+}
+
+// MemberOf is the facts of one version of order o, joining (if new) at now.
+func MemberOf(o *order.Order, now time.Time) Member {
+	return Member{
+		ID: o.ID, Copy: o.Origin != nil, Cancelled: o.Status == order.Cancelled,
+		Version: o.ModifiedAt.UTC(), JoinedAt: now.UTC(),
+	}
 }
 
 // Identity is one real marketplace order and the orders that stand for it.
@@ -250,6 +259,12 @@ func HiddenStatus(o *order.Order, hide string) order.Status {
 func (x *Identity) Hidden(id order.ID) bool {
 	_, member := x.Member(id)
 	return member && x.Primary != "" && x.Primary != id
+}
+
+// DuplicateOf says, PII-free, whose duplicate a hidden member is:
+// "duplicate of <primary> (marketplace order <key>)".
+func (x *Identity) DuplicateOf() string {
+	return fmt.Sprintf("duplicate of %s (marketplace order %s)", x.Primary, x.Key)
 }
 
 // Labelled reports whether a member of x has a label.

@@ -285,10 +285,7 @@ func (s *Service) link(ctx context.Context, o *order.Order) (*dedupe.Identity, e
 	if key == "" || s.Identities == nil {
 		return nil, nil
 	}
-	m := dedupe.Member{
-		ID: o.ID, Copy: o.Origin != nil, Cancelled: o.Status == order.Cancelled,
-		Version: o.ModifiedAt.UTC(), JoinedAt: s.now().UTC(),
-	}
+	m := dedupe.MemberOf(o, s.now())
 	before, after, err := s.Identities.UpdateIdentity(ctx, key, func(x *dedupe.Identity) bool { return x.Observe(m) })
 	if err != nil {
 		return nil, fmt.Errorf("link identity %s: %w", key, err)
@@ -305,7 +302,7 @@ func (s *Service) link(ctx context.Context, o *order.Order) (*dedupe.Identity, e
 // linkMessage says, PII-free, where an order stands in its identity.
 func linkMessage(x *dedupe.Identity, id order.ID) string {
 	if x.Hidden(id) {
-		return fmt.Sprintf("duplicate of %s (marketplace order %s, %d orders linked): hidden in ShipStation", x.Primary, x.Key, len(x.Members))
+		return fmt.Sprintf("%s, %d orders linked: hidden in ShipStation", x.DuplicateOf(), len(x.Members))
 	}
 	return fmt.Sprintf("primary of marketplace order %s (%d orders linked): the one ShipStation ships", x.Key, len(x.Members))
 }
@@ -324,7 +321,7 @@ func hidden(state ledger.State, reason string, pushes map[string]ledger.Push, ow
 	case state == ledger.StateSkipped:
 		return state, reason
 	case len(pushes) == 0:
-		return ledger.StateSkipped, fmt.Sprintf("duplicate of %s (marketplace order %s): not sent to ShipStation", x.Primary, x.Key)
+		return ledger.StateSkipped, x.DuplicateOf() + ": not sent to ShipStation"
 	}
 	return ledger.StatePending, ""
 }

@@ -296,9 +296,9 @@ func (s *Service) hidden(ctx context.Context, j *job) error {
 		return nil
 	}
 	now := s.now().UTC()
-	msg := fmt.Sprintf("duplicate of %s (marketplace order %s): hidden in ShipStation (%s)", j.ident.Primary, j.ident.Key, j.status)
+	msg := fmt.Sprintf("%s: hidden in ShipStation (%s)", j.ident.DuplicateOf(), j.status)
 	if len(j.rec.Pushes) == 0 {
-		msg = fmt.Sprintf("duplicate of %s (marketplace order %s): not sent to ShipStation", j.ident.Primary, j.ident.Key)
+		msg = j.ident.DuplicateOf() + ": not sent to ShipStation"
 	}
 	if err := s.Ledger.SetState(ctx, j.rec.Order.ID, ledger.StateSkipped, order.Event{At: now, Kind: order.EventLinked, Message: msg}, now); err != nil {
 		return fmt.Errorf("ledger state: %w", err)

@@ -396,9 +396,7 @@ func TestPagingOverManyPendingOrders(t *testing.T) {
 }
 
 func TestDefaultPageSizePaging(t *testing.T) {
-	if testing.Short() {
-		t.Skip("writes over a hundred orders")
-	}
+	testenv.SkipIfShort(t, "writes over a hundred orders")
 	t.Parallel()
 	e := newEnv(t)
 	var want []order.Order

@@ -232,10 +232,7 @@ func (s *Service) targets(ctx context.Context, src ledger.Record, group string, 
 		if at.IsZero() {
 			at = s.now()
 		}
-		m := dedupe.Member{
-			ID: src.Order.ID, Copy: src.Order.Origin != nil, Cancelled: src.Order.Status == order.Cancelled,
-			Version: src.Order.ModifiedAt.UTC(), JoinedAt: s.now().UTC(),
-		}
+		m := dedupe.MemberOf(&src.Order, s.now())
 		var before dedupe.Identity
 		before, x, err = s.Ledger.UpdateIdentity(ctx, key, func(x *dedupe.Identity) bool { return x.Label(m, at) })
 		if err != nil {
@@ -333,16 +330,9 @@ func (s *Service) replay(ctx context.Context, key string) error {
 // label's own order, known to the caller.
 func (s *Service) forTarget(ctx context.Context, label shipment.Shipment, src *order.Order, to *order.Order) (shipment.Shipment, error) {
 	if src == nil {
-		id, _, err := s.Ledger.ResolveOrderKey(ctx, label.Account, label.OrderKey)
+		rec, _, err := s.resolve(ctx, label)
 		if err != nil {
-			return label, fmt.Errorf("resolve orderKey of label %s: %w", label.Key(), err)
-		}
-		if id == to.ID {
-			return label, nil
-		}
-		rec, err := s.Ledger.Get(ctx, id)
-		if err != nil {
-			return label, fmt.Errorf("read order of label %s: %w", label.Key(), err)
+			return label, fmt.Errorf("order of label %s: %w", label.Key(), err)
 		}
 		src = &rec.Order
 	}
